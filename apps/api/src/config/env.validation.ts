@@ -1,0 +1,105 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+// Empty strings count as unset, so `FOO=` in an env file means "use the default".
+const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+
+/**
+ * Every environment variable the service reads, with its default. Validated once at start-up
+ * (`validateEnv`); a bad value stops the process with a message that names the variable.
+ */
+export class Env {
+  @IsIn(NODE_ENVS)
+  NODE_ENV: NodeEnv = 'development';
+
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @IsNotEmpty()
+  HOST = '0.0.0.0';
+
+  /** postgres://user:password@host:port/db. Unset: an embedded PostgreSQL is started. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsString()
+  @IsNotEmpty()
+  EMBEDDED_PG_DIR = '.data/postgres';
+
+  @IsInt()
+  @Min(1024)
+  @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  @IsString()
+  @IsNotEmpty()
+  LOG_DIR = '.data/logs';
+
+  @IsString()
+  @IsNotEmpty()
+  MODEL_DIR = '.data/models';
+
+  /** Password of the `analyst` database role, read only when migrations run. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  ANALYST_PASSWORD?: string;
+
+  /** Rows of demo data seeded when the embedded database starts empty. 0 turns it off. */
+  @IsInt()
+  @Min(0)
+  @Max(5_000_000)
+  DEMO_ROWS = 20_000;
+}
+
+export class EnvValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid environment configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Fix these variables (see the configuration table in README.md) and start again.',
+    );
+    this.name = 'EnvValidationError';
+  }
+}
+
+function describe(error: ValidationError, raw: Record<string, unknown>): string {
+  const reasons = Object.values(error.constraints ?? {}).map((reason) =>
+    reason.replace(new RegExp(`^${error.property} `), ''),
+  );
+  // Show what was set, not what implicit conversion made of it ("abc", not NaN).
+  return `${error.property}=${JSON.stringify(raw[error.property])}: ${reasons.join('; ')}`;
+}
+
+/** Validates a raw environment (process.env); throws EnvValidationError naming each bad variable. */
+export function validateEnv(raw: Record<string, unknown>): Env {
+  const env = plainToInstance(Env, raw, { enableImplicitConversion: true, exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new EnvValidationError(errors.map((error) => describe(error, raw)));
+  }
+  return env;
+}
+
+/** The validated configuration of this process. */
+export function loadEnv(): Env {
+  return validateEnv(process.env);
+}

@@ -1,0 +1,37 @@
+import { Env } from '../config/env.validation';
+import { EmbeddedPostgresServer } from './embedded-postgres.server';
+
+/**
+ * The PostgreSQL this process talks to: the one at DATABASE_URL, or an embedded one started
+ * here (and stopped by `stop`). Entry points start it before building the data source.
+ */
+export class DatabaseServer {
+  private constructor(
+    readonly embedded: EmbeddedPostgresServer | undefined,
+    readonly description: string,
+  ) {}
+
+  static async start(env: Env, onLog?: (line: string) => void): Promise<DatabaseServer> {
+    if (env.DATABASE_URL) {
+      const { hostname, port, pathname } = new URL(env.DATABASE_URL);
+      return new DatabaseServer(undefined, `PostgreSQL at ${hostname}:${port || 5432}${pathname}`);
+    }
+    const embedded = await EmbeddedPostgresServer.start({
+      dir: env.EMBEDDED_PG_DIR,
+      port: env.EMBEDDED_PG_PORT,
+      onLog,
+    });
+    return new DatabaseServer(
+      embedded,
+      `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in ${env.EMBEDDED_PG_DIR})`,
+    );
+  }
+
+  get isEmbedded(): boolean {
+    return this.embedded !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.embedded?.stop();
+  }
+}

@@ -1,0 +1,2 @@
+import { x } from '@app/mle';
+console.log('hello', x);

@@ -1,0 +1,2 @@
+export * from './sale.constants';
+export * from './sale.entity';

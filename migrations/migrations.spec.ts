@@ -1,0 +1,200 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import {
+  createScratchDatabase,
+  openTestDataSource,
+  testDatabaseUrl,
+  testDataSourceOptions,
+  urlAs,
+} from '../test/test-database';
+import {
+  ANALYST_CONNECTION_LIMIT,
+  ANALYST_ROLE,
+  CreateAnalystRole1795710100000,
+} from './1795710100000-CreateAnalystRole';
+
+// One file, so that nothing else alters the cluster-wide analyst role while these tests run.
+describe('migrations', () => {
+  it('should apply, revert every step and apply again on an empty database', async () => {
+    const url = await createScratchDatabase(`migrations_${process.pid}`);
+    const dataSource = await new DataSource(testDataSourceOptions(url)).initialize();
+    const tables = async () =>
+      (
+        (await dataSource.query(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+        )) as { table_name: string }[]
+      ).map((r) => r.table_name);
+    try {
+      const applied = await dataSource.runMigrations();
+      expect(applied.length).toBe(dataSource.migrations.length);
+      expect(await tables()).toEqual(expect.arrayContaining(['migrations', 'sales']));
+
+      for (let i = 0; i < applied.length; i++) await dataSource.undoLastMigration();
+      expect(await tables()).toEqual(['migrations']);
+
+      const again = await dataSource.runMigrations();
+      expect(again.map((m) => m.name)).toEqual(applied.map((m) => m.name));
+      expect(await tables()).toEqual(expect.arrayContaining(['migrations', 'sales']));
+    } finally {
+      await dataSource.destroy();
+      const admin = new Client({ connectionString: url.replace(/\/[^/]+$/, '/postgres') });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS "migrations_${process.pid}" WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
+
+// Tables the analyst reads and writes; every other table is bookkeeping and read-only.
+const DATA_TABLES = ['sales'];
+
+const insertSale = `INSERT INTO sales (sold_at, customer_id, region, channel, product_category,
+  unit_price, quantity, discount_pct, promo, customer_tenure_days, items_in_basket)
+  VALUES (now(), 1, 'north', 'online', 'books', 10, 1, 0, false, 5, 1) RETURNING id`;
+
+describe('analyst role', () => {
+  let analyst: Client;
+  let owner: Client;
+
+  beforeAll(async () => {
+    owner = new Client({ connectionString: testDatabaseUrl() });
+    await owner.connect();
+    analyst = new Client({
+      connectionString: urlAs(ANALYST_ROLE, process.env.ANALYST_PASSWORD ?? ''),
+    });
+    await analyst.connect();
+  });
+
+  afterAll(async () => {
+    await analyst.end();
+    await owner.end();
+  });
+
+  async function refused(sql: string): Promise<void> {
+    const error = (await analyst.query(sql).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code?: string } | undefined;
+    // insufficient_privilege: "permission denied" and "must be owner" alike.
+    expect(error?.code).toBe('42501');
+  }
+
+  it('should log in with ANALYST_PASSWORD and hold no special attributes', async () => {
+    const { rows } = await owner.query<{
+      rolsuper: boolean;
+      rolcreatedb: boolean;
+      rolcreaterole: boolean;
+      rolreplication: boolean;
+      rolbypassrls: boolean;
+      rolcanlogin: boolean;
+      rolconnlimit: number;
+    }>(`SELECT * FROM pg_roles WHERE rolname = $1`, [ANALYST_ROLE]);
+    expect(rows[0]).toMatchObject({
+      rolsuper: false,
+      rolcreatedb: false,
+      rolcreaterole: false,
+      rolreplication: false,
+      rolbypassrls: false,
+      rolcanlogin: true,
+      rolconnlimit: ANALYST_CONNECTION_LIMIT,
+    });
+    const who = await analyst.query<{ current_user: string }>('SELECT current_user');
+    expect(who.rows[0].current_user).toBe(ANALYST_ROLE);
+  });
+
+  it('should select, insert, update and delete sales', async () => {
+    const inserted = await analyst.query<{ id: string }>(insertSale);
+    const id = inserted.rows[0].id;
+    await analyst.query(
+      `UPDATE sales SET reordered = true, label_updated_at = now() WHERE id = $1`,
+      [id],
+    );
+    const read = await analyst.query(`SELECT reordered FROM sales WHERE id = $1`, [id]);
+    expect(read.rows).toEqual([{ reordered: true }]);
+    const deleted = await analyst.query(`DELETE FROM sales WHERE id = $1`, [id]);
+    expect(deleted.rowCount).toBe(1);
+  });
+
+  it('should read the migrations table but not change it', async () => {
+    const { rows } = await analyst.query<{ name: string }>('SELECT name FROM migrations');
+    expect(rows.length).toBeGreaterThan(0);
+    await refused(`INSERT INTO migrations (timestamp, name) VALUES (1, 'x')`);
+    await refused(`UPDATE migrations SET name = name`);
+    await refused(`DELETE FROM migrations`);
+  });
+
+  it.each([
+    ['TRUNCATE sales'],
+    ['TRUNCATE migrations'],
+    ['DROP TABLE sales'],
+    ['ALTER TABLE sales ADD COLUMN x int'],
+    ['CREATE TABLE analyst_owned (id int)'],
+    ['CREATE TEMP TABLE analyst_temp (id int)'],
+    ['CREATE VIEW analyst_view AS SELECT 1'],
+    ['CREATE INDEX analyst_idx ON sales (region)'],
+    ['CREATE SCHEMA analyst_schema'],
+    ['CREATE ROLE analyst_friend'],
+    ['ALTER ROLE analyst CONNECTION LIMIT 100'],
+    ['CREATE DATABASE analyst_db'],
+  ])('should be refused %s', async (sql) => {
+    await refused(sql);
+  });
+
+  it('should keep the privilege rule on every table the migrations create', async () => {
+    const { rows } = await owner.query<{ table_name: string; privileges: string[] }>(
+      `SELECT c.relname AS table_name,
+              ARRAY(SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE',
+                                               'REFERENCES','TRIGGER']) AS p
+                    WHERE has_table_privilege($1, c.oid, p) ORDER BY p) AS privileges
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+        ORDER BY 1`,
+      [ANALYST_ROLE],
+    );
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const { table_name, privileges } of rows) {
+      const expected = DATA_TABLES.includes(table_name)
+        ? ['DELETE', 'INSERT', 'SELECT', 'UPDATE']
+        : ['SELECT'];
+      expect({ table_name, privileges }).toEqual({ table_name, privileges: expected });
+    }
+    const schema = await owner.query<{ create: boolean }>(
+      `SELECT has_schema_privilege($1, 'public', 'CREATE') AS create`,
+      [ANALYST_ROLE],
+    );
+    expect(schema.rows[0].create).toBe(false);
+  });
+
+  it('should not hold the password in the catalogue, only its SCRAM verifier', async () => {
+    const { rows } = await owner.query<{ rolpassword: string }>(
+      `SELECT rolpassword FROM pg_authid WHERE rolname = $1`,
+      [ANALYST_ROLE],
+    );
+    expect(rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+    expect(rows[0].rolpassword).not.toContain(process.env.ANALYST_PASSWORD);
+  });
+
+  it('should exist as NOLOGIN without ANALYST_PASSWORD and log in again once it is set', async () => {
+    const password = process.env.ANALYST_PASSWORD;
+    const migration = new CreateAnalystRole1795710100000();
+    const runner = (await openTestDataSource()).createQueryRunner();
+    try {
+      delete process.env.ANALYST_PASSWORD;
+      await migration.up(runner);
+      const login = await owner.query<{ rolcanlogin: boolean }>(
+        `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`,
+        [ANALYST_ROLE],
+      );
+      expect(login.rows[0].rolcanlogin).toBe(false);
+      const refusedLogin = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+      await expect(refusedLogin.connect()).rejects.toThrow(/not permitted to log in|password/);
+    } finally {
+      process.env.ANALYST_PASSWORD = password;
+      await migration.up(runner);
+      await runner.connection.destroy();
+    }
+    const again = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+    await again.connect();
+    await again.end();
+  });
+});

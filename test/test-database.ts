@@ -1,0 +1,64 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { buildDataSourceOptions } from '../apps/api/src/database/data-source.options';
+
+/** The suite's database, set by the global setup. */
+export function testDatabaseUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through `npm test`.');
+  return url;
+}
+
+/** Options for a data source on `url`, built by the app's own function. */
+export function testDataSourceOptions(url = testDatabaseUrl()) {
+  return buildDataSourceOptions({
+    DATABASE_URL: url,
+    EMBEDDED_PG_DIR: 'unused',
+    EMBEDDED_PG_PORT: 0,
+  });
+}
+
+export async function openTestDataSource(url = testDatabaseUrl()): Promise<DataSource> {
+  return new DataSource(testDataSourceOptions(url)).initialize();
+}
+
+export async function migrateTestDatabase(url: string, { reset = false } = {}): Promise<void> {
+  if (reset) {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+    } finally {
+      await client.end();
+    }
+  }
+  const dataSource = await openTestDataSource(url);
+  try {
+    await dataSource.runMigrations();
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Creates an empty database beside the suite's one and returns its URL (migration tests). */
+export async function createScratchDatabase(name: string): Promise<string> {
+  const admin = new Client({ connectionString: testDatabaseUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(testDatabaseUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A URL that logs in as `role` on the suite's database. */
+export function urlAs(role: string, password: string, url = testDatabaseUrl()): string {
+  const as = new URL(url);
+  as.username = role;
+  as.password = password;
+  return as.toString();
+}
