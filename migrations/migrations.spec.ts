@@ -20,9 +20,9 @@ describe('migrations', () => {
     const dataSource = await new DataSource(testDataSourceOptions(url)).initialize();
     const tables = async () =>
       (
-        (await dataSource.query(
+        await dataSource.query<{ table_name: string }[]>(
           `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
-        )) as { table_name: string }[]
+        )
       ).map((r) => r.table_name);
     try {
       const applied = await dataSource.runMigrations();

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -27,6 +28,8 @@ async function freePort(): Promise<number> {
  * temporary folder, or the server at TEST_DATABASE_URL (its database is reset first).
  */
 export default async function globalSetup(): Promise<void> {
+  // Tests that run the service in a child process (CLI, shutdown) use the compiled output.
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
   process.env.ANALYST_PASSWORD ??= randomBytes(12).toString('base64url');
   if (!process.env.TEST_DATABASE_URL) {
     const dir = await mkdtemp(join(tmpdir(), 'mle-test-pg-'));

@@ -1,2 +1,3 @@
 export * from './sale.constants';
 export * from './sale.entity';
+export * from './demo/demo-sales.generator';

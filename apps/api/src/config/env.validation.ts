@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
@@ -16,8 +17,11 @@ export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
 
 // Empty strings count as unset, so `FOO=` in an env file means "use the default".
-const emptyToUndefined = ({ value }: { value: unknown }): unknown => (value === '' ? undefined : value);
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  value === '' ? undefined : value;
 
+// class-validator runs decorators bottom-up and stops at the first failure: the type check sits
+// nearest the property so "abc" is reported as not an integer rather than out of range.
 /**
  * Every environment variable the service reads, with its default. Validated once at start-up
  * (`validateEnv`); a bad value stops the process with a message that names the variable.
@@ -26,14 +30,14 @@ export class Env {
   @IsIn(NODE_ENVS)
   NODE_ENV: NodeEnv = 'development';
 
-  @IsInt()
   @Min(0)
   @Max(65535)
-  PORT = 3000;
+  @IsInt()
+  PORT: number = 3000;
 
   @IsString()
   @IsNotEmpty()
-  HOST = '0.0.0.0';
+  HOST: string = '0.0.0.0';
 
   /** postgres://user:password@host:port/db. Unset: an embedded PostgreSQL is started. */
   @Transform(emptyToUndefined)
@@ -43,20 +47,20 @@ export class Env {
 
   @IsString()
   @IsNotEmpty()
-  EMBEDDED_PG_DIR = '.data/postgres';
+  EMBEDDED_PG_DIR: string = '.data/postgres';
 
-  @IsInt()
   @Min(1024)
   @Max(65535)
-  EMBEDDED_PG_PORT = 54329;
+  @IsInt()
+  EMBEDDED_PG_PORT: number = 54329;
 
   @IsString()
   @IsNotEmpty()
-  LOG_DIR = '.data/logs';
+  LOG_DIR: string = '.data/logs';
 
   @IsString()
   @IsNotEmpty()
-  MODEL_DIR = '.data/models';
+  MODEL_DIR: string = '.data/models';
 
   /** Password of the `analyst` database role, read only when migrations run. */
   @Transform(emptyToUndefined)
@@ -65,10 +69,10 @@ export class Env {
   ANALYST_PASSWORD?: string;
 
   /** Rows of demo data seeded when the embedded database starts empty. 0 turns it off. */
-  @IsInt()
   @Min(0)
   @Max(5_000_000)
-  DEMO_ROWS = 20_000;
+  @IsInt()
+  DEMO_ROWS: number = 20_000;
 }
 
 export class EnvValidationError extends Error {
@@ -91,8 +95,11 @@ function describe(error: ValidationError, raw: Record<string, unknown>): string 
 
 /** Validates a raw environment (process.env); throws EnvValidationError naming each bad variable. */
 export function validateEnv(raw: Record<string, unknown>): Env {
-  const env = plainToInstance(Env, raw, { enableImplicitConversion: true, exposeDefaultValues: true });
-  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  const env = plainToInstance(Env, raw, {
+    enableImplicitConversion: true,
+    exposeDefaultValues: true,
+  });
+  const errors = validateSync(env, { forbidUnknownValues: false, stopAtFirstError: true });
   if (errors.length > 0) {
     throw new EnvValidationError(errors.map((error) => describe(error, raw)));
   }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 
@@ -48,6 +49,7 @@ export class EmbeddedPostgresServer {
 
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresServer> {
     const { root, data, password: passwordFile } = paths(options.dir);
+    await assertPortFree(options.port);
     const EmbeddedPostgres = loadEmbeddedPostgres();
     const fresh = !existsSync(join(data, 'PG_VERSION'));
     await mkdir(root, { recursive: true });
@@ -93,6 +95,22 @@ export class EmbeddedPostgresServer {
   }
 }
 
+/** Fails fast, before initdb, when another server already listens on the port. */
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `port ${port} for the embedded PostgreSQL is in use (${error.code ?? error.message}). ` +
+            'Stop the other server (an earlier `npm start`?) or set EMBEDDED_PG_PORT to a free port.',
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolvePort()));
+  });
+}
+
 async function createDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
@@ -105,7 +123,7 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
 
 /**
  * Loads the package lazily (it is a devDependency and absent from the production image). On

@@ -1,0 +1,45 @@
+import { EnvValidationError, validateEnv } from './env.validation';
+
+describe(validateEnv.name, () => {
+  it('should apply the documented defaults when nothing is set', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      EMBEDDED_PG_DIR: '.data/postgres',
+      LOG_DIR: '.data/logs',
+      MODEL_DIR: '.data/models',
+      DEMO_ROWS: 20_000,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('should convert numbers and treat an empty DATABASE_URL as unset', () => {
+    const env = validateEnv({ PORT: '8080', DATABASE_URL: '' });
+    expect(env.PORT).toBe(8080);
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it('should name every bad variable, its value and the reason when values are invalid', () => {
+    const validate = () =>
+      validateEnv({ PORT: 'abc', DATABASE_URL: 'mysql://x', NODE_ENV: 'staging' });
+    expect(validate).toThrow(EnvValidationError);
+    try {
+      validate();
+    } catch (error) {
+      const { message, problems } = error as EnvValidationError;
+      expect(problems).toHaveLength(3);
+      expect(message).toContain('PORT="abc": must be an integer number');
+      expect(message).toContain(
+        'DATABASE_URL="mysql://x": must be a postgres:// or postgresql:// URL',
+      );
+      expect(message).toContain('NODE_ENV="staging"');
+      expect(message).toContain('README.md');
+    }
+  });
+
+  it('should refuse a port out of range', () => {
+    expect(() => validateEnv({ PORT: '70000' })).toThrow(
+      /PORT="70000": must not be greater than 65535/,
+    );
+  });
+});
