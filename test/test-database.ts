@@ -55,6 +55,16 @@ export async function createScratchDatabase(name: string): Promise<string> {
   return url.toString();
 }
 
+export async function dropScratchDatabase(name: string): Promise<void> {
+  const admin = new Client({ connectionString: testDatabaseUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** A URL that logs in as `role` on the suite's database. */
 export function urlAs(role: string, password: string, url = testDatabaseUrl()): string {
   const as = new URL(url);

@@ -1,25 +1,21 @@
+import { ModelService } from '@app/mle';
 import { SalesModule } from '@app/sales/sales.module';
-import { Module } from '@nestjs/common';
-import { ConfigModule, ConfigService } from '@nestjs/config';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Env, validateEnv } from './config/env.validation';
-import { buildDataSourceOptions } from './database/data-source.options';
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { modelModule, SERVED_MODEL } from './model/model.module';
 
-@Module({
-  imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateEnv }),
-    TypeOrmModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) =>
-        buildDataSourceOptions({
-          DATABASE_URL: config.get('DATABASE_URL', { infer: true }),
-          EMBEDDED_PG_DIR: config.get('EMBEDDED_PG_DIR', { infer: true }),
-          EMBEDDED_PG_PORT: config.get('EMBEDDED_PG_PORT', { infer: true }),
-        }),
-    }),
-    SalesModule,
-    HealthModule,
-  ],
-})
-export class AppModule {}
+export interface AppOptions {
+  /** The model to serve; SERVED_MODEL unless a test plugs in another. */
+  model?: Type<ModelService>;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ model = SERVED_MODEL }: AppOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [DatabaseModule, SalesModule, modelModule(model), HealthModule],
+    };
+  }
+}

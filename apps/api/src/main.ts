@@ -59,7 +59,10 @@ async function bootstrap(): Promise<void> {
 
   try {
     await prepareDatabase(env, database);
-    app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter());
+    app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot(),
+      new FastifyAdapter(),
+    );
     await app.listen(env.PORT, env.HOST);
   } catch (error) {
     await app?.close().catch(() => undefined);

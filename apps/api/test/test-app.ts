@@ -8,7 +8,7 @@ export async function createTestApp(
   env: Record<string, string> = {},
 ): Promise<NestFastifyApplication> {
   Object.assign(process.env, { DATABASE_URL: testDatabaseUrl(), ...env });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot()] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

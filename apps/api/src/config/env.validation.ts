@@ -62,6 +62,12 @@ export class Env {
   @IsNotEmpty()
   MODEL_DIR: string = '.data/models';
 
+  /** Model versions kept besides the current one when a new one is trained. */
+  @Min(0)
+  @Max(1000)
+  @IsInt()
+  MODEL_KEEP_VERSIONS: number = 5;
+
   /** Password of the `analyst` database role, read only when migrations run. */
   @Transform(emptyToUndefined)
   @IsOptional()

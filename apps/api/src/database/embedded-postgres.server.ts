@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -123,7 +124,18 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
 
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
-const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'];
+// async-exit-hook's events: on each it stops the clusters and calls process.exit(), which would
+// cut short our shutdown and, on beforeExit, replace the process's exit code with 0; on exit it
+// calls its async hook without a callback and throws.
+const EXIT_HOOK_EVENTS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'beforeExit',
+  'message',
+  'exit',
+];
 
 /**
  * Loads the package lazily (it is a devDependency and absent from the production image). On
@@ -132,7 +144,8 @@ const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGB
  * server stops it explicitly.
  */
 function loadEmbeddedPostgres(): EmbeddedPostgresClass {
-  const before = new Map(SHUTDOWN_SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const events: EventEmitter = process;
+  const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(events.listeners(e))]));
   let loaded: { default: EmbeddedPostgresClass };
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -144,9 +157,11 @@ function loadEmbeddedPostgres(): EmbeddedPostgresClass {
         'with dev dependencies to use the embedded server.',
     );
   }
-  for (const signal of SHUTDOWN_SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  for (const event of EXIT_HOOK_EVENTS) {
+    for (const listener of events.listeners(event)) {
+      if (!before.get(event)?.has(listener)) {
+        events.removeListener(event, listener as (...args: unknown[]) => void);
+      }
     }
   }
   return loaded.default;

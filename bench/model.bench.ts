@@ -1,0 +1,71 @@
+import { TrainingRow } from '@app/mle';
+import { generateDemoSales } from '@app/sales/demo/demo-sales.generator';
+import { SalesModel } from '@app/sales/model/sales.model';
+import { saleFeatures } from '@app/sales/model/sales-features';
+import { Sale } from '@app/sales/sale.entity';
+
+// npm run bench:model — fit time on 100,000 rows and prediction throughput, in process.
+const FIT_ROWS = 100_000;
+const RUNS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function labelledRows(n: number): TrainingRow[] {
+  const rows: TrainingRow[] = [];
+  let id = 0;
+  const now = new Date(Date.UTC(2026, 10, 1));
+  for (const row of generateDemoSales({ rows: Math.ceil(n * 1.25), seed: 1, now })) {
+    id += 1;
+    if (row.reordered === null) continue;
+    const sale = { ...row, id: String(id), customerId: String(row.customerId) } as Sale;
+    rows.push({ id: sale.id, features: saleFeatures(sale), label: row.reordered, at: row.soldAt });
+    if (rows.length === n) break;
+  }
+  return rows;
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`Generating ${FIT_ROWS.toLocaleString('en-US')} labelled rows…\n`);
+  const rows = labelledRows(FIT_ROWS);
+  const model = new SalesModel();
+
+  const fitSeconds: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const started = performance.now();
+    await model.fit(rows);
+    fitSeconds.push((performance.now() - started) / 1000);
+    process.stderr.write(`  fit ${run}/${RUNS}: ${fitSeconds.at(-1)?.toFixed(2)} s\n`);
+  }
+
+  const inputs = rows.slice(0, 1_000).map((r) => r.features);
+  const singleRates: number[] = [];
+  const batchRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    let started = performance.now();
+    const calls = 200_000;
+    for (let i = 0; i < calls; i++) model.predict([inputs[i % inputs.length]]);
+    singleRates.push(calls / ((performance.now() - started) / 1000));
+
+    started = performance.now();
+    const batches = 200;
+    for (let i = 0; i < batches; i++) model.predict(inputs);
+    batchRates.push((batches * inputs.length) / ((performance.now() - started) / 1000));
+  }
+
+  const result = {
+    rows: rows.length,
+    columns: model.model?.encoder.width,
+    fitSecondsMedian: Number(median(fitSeconds).toFixed(3)),
+    singlePredictionsPerSecondMedian: Math.round(median(singleRates)),
+    singlePredictionMicrosecondsMedian: Number((1e6 / median(singleRates)).toFixed(2)),
+    batch1000PredictionsPerSecondMedian: Math.round(median(batchRates)),
+    runs: RUNS,
+    node: process.version,
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+void main();

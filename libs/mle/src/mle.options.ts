@@ -1,0 +1,19 @@
+export interface MleOptions {
+  /** Root of the model artifacts: `<modelDir>/<model name>/<version>/`. */
+  modelDir: string;
+  /** Versions kept besides `current` when a new one is saved. */
+  keepVersions: number;
+  /** Share of the labelled rows kept aside (by a hash of their id) to evaluate a fit. */
+  holdoutFraction: number;
+  /** Load the current version when the application starts (off for command-line tools). */
+  loadOnStart: boolean;
+  /** When no version exists at start, train one first (the embedded demo mode). */
+  trainWhenMissing: boolean;
+}
+
+export const DEFAULT_MLE_OPTIONS: Omit<MleOptions, 'modelDir'> = {
+  keepVersions: 5,
+  holdoutFraction: 0.2,
+  loadOnStart: true,
+  trainWhenMissing: false,
+};

@@ -1,0 +1,171 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { MLE_OPTIONS } from '../mle.constants';
+import { MleOptions } from '../mle.options';
+import { ModelService } from '../model.service';
+import { MANIFEST_FILE, MANIFEST_FORMAT, ModelManifest } from './model-manifest';
+
+const CURRENT_FILE = 'current';
+// Versions sort by time as strings: 20261126T163000123Z-1a2b3c.
+const VERSION_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
+
+/** A missing, partial or corrupted artifact; the message says which file and what to do. */
+export class ModelArtifactError extends Error {
+  override name = 'ModelArtifactError';
+}
+
+export function newVersionId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temporary, content);
+  await rename(temporary, file);
+}
+
+/**
+ * Model versions on disk: `MODEL_DIR/<name>/<version>/` holds the model's files and
+ * `manifest.json`; `MODEL_DIR/<name>/current` names the version served. A version folder appears
+ * only complete (written under a temporary name, then renamed), and `current` is switched by
+ * write-then-rename, so a crash never leaves a half-written artifact in use.
+ */
+@Injectable()
+export class ModelArtifactStore {
+  constructor(@Inject(MLE_OPTIONS) private readonly options: MleOptions) {}
+
+  modelRoot(name: string): string {
+    return join(this.options.modelDir, name);
+  }
+
+  /** Saves a fitted model as a new version (not yet current) and returns its manifest. */
+  async save(
+    model: ModelService,
+    manifest: Omit<ModelManifest, 'format' | 'name' | 'version' | 'files'>,
+  ): Promise<ModelManifest> {
+    const root = this.modelRoot(model.name);
+    const version = newVersionId(new Date(manifest.createdAt));
+    const partial = join(root, `.${version}.partial`);
+    await mkdir(partial, { recursive: true });
+    try {
+      await model.save(partial);
+      const files: Record<string, string> = {};
+      for (const file of (await readdir(partial)).sort()) {
+        if (file === MANIFEST_FILE) continue;
+        files[file] = await sha256(join(partial, file));
+      }
+      const complete: ModelManifest = {
+        format: MANIFEST_FORMAT,
+        name: model.name,
+        version,
+        ...manifest,
+        files,
+      };
+      await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(complete, null, 2)}\n`);
+      await rename(partial, join(root, version));
+      return complete;
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async currentVersion(name: string): Promise<string | undefined> {
+    try {
+      const version = (await readFile(join(this.modelRoot(name), CURRENT_FILE), 'utf8')).trim();
+      return version || undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Makes `version` the one served; it must be a complete, intact version. */
+  async promote(name: string, version: string): Promise<void> {
+    await this.read(name, version);
+    await writeAtomically(join(this.modelRoot(name), CURRENT_FILE), `${version}\n`);
+  }
+
+  /** Every complete version, oldest first. */
+  async versions(name: string): Promise<string[]> {
+    try {
+      return (await readdir(this.modelRoot(name))).filter((e) => VERSION_PATTERN.test(e)).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  /**
+   * Reads and checks a version: the manifest parses, names this model and version, and every
+   * file it lists exists with its recorded checksum. Returns the folder to load from.
+   */
+  async read(name: string, version: string): Promise<{ dir: string; manifest: ModelManifest }> {
+    if (!VERSION_PATTERN.test(version)) {
+      throw new ModelArtifactError(
+        `"${version}" is not a model version of ${name}. Pick one of: ${(await this.versions(name)).join(', ') || 'none'}.`,
+      );
+    }
+    const dir = join(this.modelRoot(name), version);
+    const where = `model ${name} version ${version} (${dir})`;
+    let manifest: ModelManifest;
+    try {
+      manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
+    } catch (error) {
+      const reason =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'is missing or has no manifest.json'
+          : 'has an unreadable manifest.json';
+      throw new ModelArtifactError(
+        `${where} ${reason}. Train a new version with \`npm run train\` or point ${CURRENT_FILE} at another version.`,
+      );
+    }
+    if (
+      manifest?.format !== MANIFEST_FORMAT ||
+      manifest.name !== name ||
+      manifest.version !== version ||
+      typeof manifest.files !== 'object' ||
+      manifest.files === null
+    ) {
+      throw new ModelArtifactError(
+        `${where} has a manifest for another model, version or format. Train a new version with \`npm run train\`.`,
+      );
+    }
+    for (const [file, expected] of Object.entries(manifest.files)) {
+      const path = join(dir, file);
+      const actual = await stat(path).then(
+        () => sha256(path),
+        () => 'missing',
+      );
+      if (actual !== expected) {
+        throw new ModelArtifactError(
+          `${where} is corrupted: ${file} is ${actual === 'missing' ? 'missing' : 'not the file that was saved (checksum differs)'}. ` +
+            'Restore it from a backup or train a new version with `npm run train`.',
+        );
+      }
+    }
+    return { dir, manifest };
+  }
+
+  /** Deletes the oldest versions beyond `keepVersions`, never the current one. */
+  async prune(name: string): Promise<string[]> {
+    const current = await this.currentVersion(name);
+    const others = (await this.versions(name)).filter((v) => v !== current);
+    const removed = others.slice(0, Math.max(0, others.length - this.options.keepVersions));
+    for (const version of removed) {
+      await rm(join(this.modelRoot(name), version), { recursive: true, force: true });
+    }
+    return removed;
+  }
+}

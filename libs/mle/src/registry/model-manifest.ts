@@ -1,0 +1,34 @@
+import { FeatureSchema } from '../feature-schema';
+import { BinaryMetrics } from '../metrics/binary-metrics';
+import { FitReport } from '../model.service';
+import { ReferenceDistribution } from '../monitoring/reference-distribution';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_FORMAT = 1;
+
+export interface TrainingSummary {
+  /** Rows fitted on, and rows kept aside for the holdout. */
+  rows: number;
+  holdoutRows: number;
+  /** First and last example of the data (ISO), and the range asked for. */
+  from?: string;
+  to?: string;
+  requested: { from?: string; to?: string };
+  holdout: BinaryMetrics;
+  fit: FitReport;
+  seconds: number;
+}
+
+/** What a version folder holds besides the model's own files. */
+export interface ModelManifest {
+  format: typeof MANIFEST_FORMAT;
+  name: string;
+  version: string;
+  createdAt: string;
+  featureSchema: FeatureSchema;
+  training: TrainingSummary;
+  /** Training distribution of every feature: drift detection compares traffic with it. */
+  reference: ReferenceDistribution;
+  /** SHA-256 of every file the model saved, checked on load. */
+  files: Record<string, string>;
+}

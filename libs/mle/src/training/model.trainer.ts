@@ -1,0 +1,168 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Features } from '../feature-schema';
+import { BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
+import { MLE_OPTIONS } from '../mle.constants';
+import { MleOptions } from '../mle.options';
+import { ModelService, TrainingRow } from '../model.service';
+import { buildReferenceDistribution } from '../monitoring/reference-distribution';
+import { ModelArtifactStore } from '../registry/model-artifact.store';
+import { ModelManifest } from '../registry/model-manifest';
+import { ModelRegistry } from '../registry/model.registry';
+import { TrainingDataSource, TrainingRange } from './training-data.source';
+
+export interface TrainOptions extends TrainingRange {
+  /** Promote even when the candidate is worse than the current version. */
+  force?: boolean;
+  /** Called as rows arrive (`total` when known). */
+  onProgress?: (rows: number, total: number) => void;
+}
+
+export interface TrainingOutcome {
+  candidate: ModelManifest;
+  /** The current version's metrics on the candidate's holdout, when there was one to compare. */
+  current?: { version: string; holdout: BinaryMetrics };
+  /** Why the current version could not be compared (missing, corrupted…). */
+  currentUnavailable?: string;
+  promoted: boolean;
+  reason: string;
+  pruned: string[];
+}
+
+export class NoTrainingDataError extends Error {
+  override name = 'NoTrainingDataError';
+}
+
+/** FNV-1a of the id: a stable, uniform split that does not depend on row order. */
+export function isHoldout(id: string, fraction: number): boolean {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 0x1_0000_0000 < fraction;
+}
+
+function evaluate(model: ModelService, rows: readonly TrainingRow[]): BinaryMetrics {
+  const predictions = model.predict(rows.map((row) => row.features));
+  return binaryMetrics(
+    rows.map((row, i) => ({ predicted: predictions[i].prediction, actual: row.label })),
+  );
+}
+
+/**
+ * Fits a new version on labelled rows, evaluates it on a holdout beside the current version (on
+ * the same rows, so the comparison is fair), saves it with its manifest, and promotes it only
+ * when its holdout accuracy is not lower than the current version's — or when forced.
+ */
+@Injectable()
+export class ModelTrainer {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly store: ModelArtifactStore,
+    @Inject(MLE_OPTIONS) private readonly options: MleOptions,
+    @Optional() private readonly data?: TrainingDataSource,
+  ) {}
+
+  async train(options: TrainOptions = {}): Promise<TrainingOutcome> {
+    if (!this.data) {
+      throw new Error('No TrainingDataSource is bound: pass `trainingData` to MleModule.forRoot.');
+    }
+    const started = performance.now();
+    const range = { from: options.from, to: options.to };
+    const total = await this.data.count(range);
+    const train: TrainingRow[] = [];
+    const holdout: TrainingRow[] = [];
+    let first: Date | undefined;
+    let last: Date | undefined;
+    for await (const row of this.data.rows(range)) {
+      (isHoldout(row.id, this.options.holdoutFraction) ? holdout : train).push(row);
+      first ??= row.at;
+      last = row.at;
+      const seen = train.length + holdout.length;
+      if (seen % 5_000 === 0) options.onProgress?.(seen, total);
+    }
+    options.onProgress?.(train.length + holdout.length, total);
+    if (train.length === 0 || holdout.length === 0) {
+      throw new NoTrainingDataError(
+        `only ${train.length + holdout.length} labelled rows in the range: too few to fit and evaluate. ` +
+          'Widen --from/--to, or wait for labels (sales are labelled 30 days after they happen).',
+      );
+    }
+
+    const candidate = await this.registry.createModel();
+    const fit = await candidate.fit(train);
+    const candidateHoldout = evaluate(candidate, holdout);
+    const features: Features[] = train.map((row) => row.features);
+    const manifest = await this.store.save(candidate, {
+      createdAt: new Date().toISOString(),
+      featureSchema: candidate.featureSchema,
+      training: {
+        rows: train.length,
+        holdoutRows: holdout.length,
+        from: first?.toISOString(),
+        to: last?.toISOString(),
+        requested: { from: options.from?.toISOString(), to: options.to?.toISOString() },
+        holdout: candidateHoldout,
+        fit,
+        seconds: (performance.now() - started) / 1000,
+      },
+      reference: buildReferenceDistribution(candidate.featureSchema, features),
+    });
+
+    const outcome = await this.compareWithCurrent(manifest, holdout);
+    const decision = this.decide(outcome, options.force ?? false);
+    if (decision.promoted) await this.store.promote(manifest.name, manifest.version);
+    const pruned = await this.store.prune(manifest.name);
+    return { ...outcome, ...decision, pruned };
+  }
+
+  private async compareWithCurrent(
+    candidate: ModelManifest,
+    holdout: readonly TrainingRow[],
+  ): Promise<Pick<TrainingOutcome, 'candidate' | 'current' | 'currentUnavailable'>> {
+    const version = await this.store.currentVersion(candidate.name);
+    if (!version) return { candidate };
+    try {
+      const current = await this.registry.loadVersion(version);
+      return { candidate, current: { version, holdout: evaluate(current.model, holdout) } };
+    } catch (error) {
+      return { candidate, currentUnavailable: (error as Error).message };
+    }
+  }
+
+  private decide(
+    {
+      candidate,
+      current,
+      currentUnavailable,
+    }: Pick<TrainingOutcome, 'candidate' | 'current' | 'currentUnavailable'>,
+    force: boolean,
+  ): { promoted: boolean; reason: string } {
+    const accuracy = (m: BinaryMetrics) => m.accuracy.toFixed(4);
+    if (!current) {
+      return {
+        promoted: true,
+        reason: currentUnavailable
+          ? `the current version could not be loaded (${currentUnavailable})`
+          : 'there was no current version',
+      };
+    }
+    const candidateAccuracy = candidate.training.holdout.accuracy;
+    if (candidateAccuracy >= current.holdout.accuracy) {
+      return {
+        promoted: true,
+        reason: `holdout accuracy ${accuracy(candidate.training.holdout)} is not below the current version's ${accuracy(current.holdout)}`,
+      };
+    }
+    if (force) {
+      return {
+        promoted: true,
+        reason: `forced, although holdout accuracy ${accuracy(candidate.training.holdout)} is below the current version's ${accuracy(current.holdout)}`,
+      };
+    }
+    return {
+      promoted: false,
+      reason: `holdout accuracy ${accuracy(candidate.training.holdout)} is below the current version's ${accuracy(current.holdout)}; kept as ${candidate.version} (use --force to promote it anyway)`,
+    };
+  }
+}
