@@ -2,9 +2,17 @@
 module.exports = {
   rootDir: '.',
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/migrations', '<rootDir>/test'],
+  roots: [
+    '<rootDir>/apps',
+    '<rootDir>/libs',
+    '<rootDir>/migrations',
+    '<rootDir>/test',
+    '<rootDir>/docker',
+  ],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
+  // content-disposition (under @fastify/static, which serves /docs) ships only as an ES module.
+  transformIgnorePatterns: ['/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)'],
   moduleNameMapper: {
     '^@app/mle(|/.*)$': '<rootDir>/libs/mle/src$1',
     '^@app/sales(|/.*)$': '<rootDir>/libs/sales/src$1',

@@ -3,6 +3,9 @@ import { SalesModule } from '@app/sales/sales.module';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { OpsModule } from './ops/ops.module';
+import { PredictModule } from './predict/predict.module';
 import { modelModule, SERVED_MODEL } from './model/model.module';
 
 export interface AppOptions {
@@ -15,7 +18,15 @@ export class AppModule {
   static forRoot({ model = SERVED_MODEL }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [DatabaseModule, SalesModule, modelModule(model), HealthModule],
+      imports: [
+        DatabaseModule.forRoot(),
+        SalesModule,
+        modelModule(model),
+        PredictModule,
+        OpsModule,
+        MetricsModule,
+        HealthModule,
+      ],
     };
   }
 }

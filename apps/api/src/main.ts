@@ -1,22 +1,20 @@
 import { DemoDataSeeder } from '@app/sales/demo/demo-data.seeder';
-import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger, LoggerService } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
-import { AppModule } from './app.module';
-import { Env, EnvValidationError, loadEnv } from './config/env.validation';
+import { createApp } from './app.factory';
+import { Env, loadEnv } from './config/env.validation';
 import { buildDataSourceOptions } from './database/data-source.options';
 import { DatabaseServer } from './database/database-server';
 import { assertMigrated, runMigrations } from './database/migrations';
-
-const logger = new Logger('Bootstrap');
+import { createAppLogger } from './logging/app-logger';
 
 /**
  * Embedded (demo) mode prepares its own database: migrations, then demo data when `sales` is
  * empty. Against an external database the app only checks that migrations have been applied:
  * they run once, as a step of the deployment, never in every replica.
  */
-async function prepareDatabase(env: Env, database: DatabaseServer): Promise<void> {
+async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logger): Promise<void> {
   const dataSource = await new DataSource(buildDataSourceOptions(env)).initialize();
   try {
     if (!database.isEmbedded) return await assertMigrated(dataSource);
@@ -40,43 +38,73 @@ async function prepareDatabase(env: Env, database: DatabaseServer): Promise<void
   }
 }
 
-async function bootstrap(): Promise<void> {
-  const env = loadEnv();
-  const database = await DatabaseServer.start(env);
-  logger.log(`Database: ${database.description}`);
-  let app: NestFastifyApplication | undefined;
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    logger.log(`${signal} received: finishing in-flight requests, then stopping`);
-    await app?.close();
-    await database.stop();
-  };
+/**
+ * SIGTERM/SIGINT: stop accepting and let in-flight requests finish (Fastify's close), then run
+ * the shutdown hooks (the prediction log is flushed and its files closed, connections end), then
+ * stop the embedded database. The process then exits by itself, with nothing left to lose.
+ */
+function onShutdownSignals(stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void shutdown(signal));
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      void stop(signal);
+    });
   }
+}
+
+function banner(env: Env, logger: Logger): void {
+  const base = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`;
+  logger.log(`API          ${base}  (POST /predict)`);
+  logger.log(`Docs         ${base}/docs  (OpenAPI: ${base}/docs-json)`);
+  logger.log(`Health       ${base}/health/ready`);
+  logger.log(`Metrics      ${base}/metrics`);
+  logger.log(`Retraining   ${base}/retraining/status`);
+  logger.log(
+    `Predictions  logged to ${env.PREDICTION_LOG === 'on' ? env.LOG_DIR : '(off: PREDICTION_LOG=off)'}`,
+  );
+  if (!env.OPS_TOKEN) {
+    logger.warn(
+      'OPS_TOKEN is not set: POST /model/reload and the other ops endpoints are disabled.',
+    );
+  }
+}
+
+async function bootstrap(appLogger: LoggerService): Promise<void> {
+  const env = loadEnv();
+  const logger = new Logger('Bootstrap');
+  const database = await DatabaseServer.start(env);
+  logger.log(`Database     ${database.description}`);
+  let app: NestFastifyApplication | undefined;
+  onShutdownSignals(async (signal) => {
+    logger.log(`${signal}: finishing in-flight requests, flushing the prediction log, stopping`);
+    try {
+      await app?.getHttpAdapter().getInstance().close();
+      await app?.close();
+    } finally {
+      await database.stop();
+    }
+    logger.log('Stopped');
+  });
 
   try {
-    await prepareDatabase(env, database);
-    app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot(),
-      new FastifyAdapter(),
-    );
+    await prepareDatabase(env, database, logger);
+    app = await createApp(env, { logger: appLogger });
     await app.listen(env.PORT, env.HOST);
   } catch (error) {
     await app?.close().catch(() => undefined);
     await database.stop();
     throw error;
   }
-  const base = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`;
-  logger.log(`API listening on ${base}`);
-  logger.log(`Health: ${base}/health/ready`);
+  banner(env, logger);
 }
 
-bootstrap().catch((error: unknown) => {
-  const message =
-    error instanceof EnvValidationError || error instanceof Error ? error.message : String(error);
-  process.stderr.write(`\nmle-service could not start: ${message}\n`);
+const logger = createAppLogger((process.env.NODE_ENV as Env['NODE_ENV']) ?? 'development');
+Logger.overrideLogger(logger);
+bootstrap(logger).catch((error: unknown) => {
+  process.stderr.write(
+    `\nmle-service could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

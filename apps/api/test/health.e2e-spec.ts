@@ -1,25 +1,31 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createTestApp } from './test-app';
+import { createTestApp, TestApp } from './test-app';
 
 describe('Health (e2e)', () => {
-  let app: NestFastifyApplication;
+  let test: TestApp;
 
   beforeAll(async () => {
-    app = await createTestApp();
+    test = await createTestApp();
   });
 
   afterAll(async () => {
-    await app.close();
+    await test.app.close();
   });
 
   it('should answer live', async () => {
-    const response = await request(app.getHttpServer()).get('/health/live').expect(200);
+    const response = await request(test.app.getHttpServer()).get('/health/live').expect(200);
     expect(response.body).toMatchObject({ status: 'ok' });
   });
 
-  it('should be ready when the database answers', async () => {
-    const response = await request(app.getHttpServer()).get('/health/ready').expect(200);
-    expect(response.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  it('should be ready with the database up, a model loaded and the prediction log writable', async () => {
+    const response = await request(test.app.getHttpServer()).get('/health/ready').expect(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      info: {
+        database: { status: 'up' },
+        model: { status: 'up', name: 'sales-reorder' },
+        predictionLog: { status: 'up', state: 'ok', writeErrors: 0 },
+      },
+    });
   });
 });

@@ -1,5 +1,10 @@
 import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
-import { MLE_MODEL_CLASS, MLE_OPTIONS } from './mle.constants';
+import { MetricsRegistry } from './metrics/metrics.registry';
+import { MleMetrics } from './metrics/mle-metrics';
+import { MLE_MODEL_CLASS, MLE_OPTIONS, PREDICTION_LOG_OPTIONS } from './mle.constants';
+import { PredictionLogWriter } from './prediction-log/prediction-log.writer';
+import { PredictionLogger } from './prediction-logger.interceptor';
+import { PredictionService } from './serving/prediction.service';
 import { DEFAULT_MLE_OPTIONS, MleOptions } from './mle.options';
 import { ModelService } from './model.service';
 import { ModelArtifactStore } from './registry/model-artifact.store';
@@ -7,6 +12,9 @@ import { ModelBootstrap } from './registry/model.bootstrap';
 import { ModelRegistry } from './registry/model.registry';
 import { ModelTrainer } from './training/model.trainer';
 import { TrainingDataSource } from './training/training-data.source';
+
+/** The options to give: `modelDir`, and any default to override. */
+export type MleOptionsInput = Partial<MleOptions> & Pick<MleOptions, 'modelDir'>;
 
 export interface MleModuleConfig {
   /** The concrete model to serve: the one line that decides which model this service runs. */
@@ -42,10 +50,20 @@ export class MleModule {
           ...(await config.useOptions(...deps)),
         }),
       },
+      {
+        provide: PREDICTION_LOG_OPTIONS,
+        inject: [MLE_OPTIONS],
+        useFactory: (options: MleOptions) => options.predictionLog,
+      },
       ModelArtifactStore,
       ModelRegistry,
       ModelTrainer,
       ModelBootstrap,
+      MetricsRegistry,
+      MleMetrics,
+      PredictionLogWriter,
+      PredictionLogger,
+      PredictionService,
     ];
     if (config.trainingData) {
       providers.push({ provide: TrainingDataSource, useClass: config.trainingData });
@@ -55,7 +73,18 @@ export class MleModule {
       global: true,
       imports: config.imports ?? [],
       providers,
-      exports: [ModelService, MLE_OPTIONS, ModelArtifactStore, ModelRegistry, ModelTrainer],
+      exports: [
+        ModelService,
+        MLE_OPTIONS,
+        ModelArtifactStore,
+        ModelRegistry,
+        ModelTrainer,
+        MetricsRegistry,
+        MleMetrics,
+        PredictionLogWriter,
+        PredictionLogger,
+        PredictionService,
+      ],
     };
   }
 }

@@ -1,3 +1,5 @@
+import { PredictionLogOptions } from './prediction-log/prediction-log.options';
+
 export interface MleOptions {
   /** Root of the model artifacts: `<modelDir>/<model name>/<version>/`. */
   modelDir: string;
@@ -9,9 +11,12 @@ export interface MleOptions {
   loadOnStart: boolean;
   /** When no version exists at start, train one first (the embedded demo mode). */
   trainWhenMissing: boolean;
+  /** Where and how predictions are logged. */
+  predictionLog: PredictionLogOptions;
 }
 
 export const DEFAULT_MLE_OPTIONS: Omit<MleOptions, 'modelDir'> = {
+  predictionLog: { enabled: false, dir: '.data/logs', maxSize: '100m', retentionDays: 30 },
   keepVersions: 5,
   holdoutFraction: 0.2,
   loadOnStart: true,

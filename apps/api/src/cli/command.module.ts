@@ -5,7 +5,7 @@ import { modelModule } from '../model/model.module';
 /** What the command-line tools need: configuration, the database and the kit, no HTTP and no jobs. */
 @Module({
   imports: [
-    DatabaseModule,
+    DatabaseModule.forRoot(),
     modelModule(undefined, { loadOnStart: false, trainWhenMissing: false }),
   ],
 })

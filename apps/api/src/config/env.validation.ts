@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  MinLength,
   Max,
   Min,
   validateSync,
@@ -61,6 +62,38 @@ export class Env {
   @IsString()
   @IsNotEmpty()
   MODEL_DIR: string = '.data/models';
+
+  /** Bearer token of the mutating ops endpoints (POST /model/reload…). Unset: they are disabled. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
+  OPS_TOKEN?: string;
+
+  /** `off` stops prediction logging (benchmarks only: the retraining signal needs the log). */
+  @IsIn(['on', 'off'])
+  PREDICTION_LOG: 'on' | 'off' = 'on';
+
+  /** Rotate a prediction log file above this size: a number with k, m or g. */
+  @Matches(/^\d+[kmg]$/, { message: 'must be a size such as 100m, 512k or 1g' })
+  LOG_MAX_SIZE: string = '100m';
+
+  /** Days rotated (gzipped) prediction logs are kept. */
+  @Min(1)
+  @Max(3650)
+  @IsInt()
+  LOG_RETENTION_DAYS: number = 30;
+
+  /** Most instances in one batch request. */
+  @Min(1)
+  @Max(100_000)
+  @IsInt()
+  MAX_BATCH: number = 1000;
+
+  /** Largest request body in bytes (larger: 413). */
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  @IsInt()
+  BODY_LIMIT: number = 1024 * 1024;
 
   /** Model versions kept besides the current one when a new one is trained. */
   @Min(0)

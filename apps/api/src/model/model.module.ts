@@ -24,6 +24,12 @@ export function modelModule(
       keepVersions: config.get('MODEL_KEEP_VERSIONS', { infer: true }),
       // Demo mode (embedded database): a first `npm start` trains a model rather than serve none.
       trainWhenMissing: !config.get('DATABASE_URL', { infer: true }),
+      predictionLog: {
+        enabled: config.get('PREDICTION_LOG', { infer: true }) === 'on',
+        dir: config.get('LOG_DIR', { infer: true }),
+        maxSize: config.get('LOG_MAX_SIZE', { infer: true }),
+        retentionDays: config.get('LOG_RETENTION_DAYS', { infer: true }),
+      },
       ...overrides,
     }),
   });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import { MleMetrics } from '../metrics/mle-metrics';
 import { MLE_MODEL_CLASS } from '../mle.constants';
 import { ModelService } from '../model.service';
 import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
@@ -26,6 +27,7 @@ export class ModelRegistry {
     private readonly moduleRef: ModuleRef,
     private readonly store: ModelArtifactStore,
     @Inject(MLE_MODEL_CLASS) private readonly modelClass: Type<ModelService>,
+    private readonly metrics: MleMetrics,
     blueprint: ModelService,
   ) {
     this.name = blueprint.name;
@@ -73,6 +75,7 @@ export class ModelRegistry {
     }
     const next = await this.loadVersion(wanted);
     this.served = next;
+    this.metrics.serving(next.manifest.name, next.manifest.version);
     return next;
   }
 }

@@ -1,0 +1,88 @@
+import { MetricsRegistry } from '@app/mle';
+import helmet from '@fastify/helmet';
+import { LoggerService, LogLevel } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AppModule, AppOptions } from './app.module';
+import { Env } from './config/env.validation';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { HttpMetrics } from './metrics/http-metrics';
+
+// An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh UUID.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface CreateAppOptions extends AppOptions {
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/**
+ * The HTTP application, as `main.ts` serves it and the e2e tests exercise it: Fastify with the
+ * body limit, request ids, security headers, problem+json errors, metrics and OpenAPI docs.
+ */
+export async function createApp(
+  env: Pick<Env, 'BODY_LIMIT'>,
+  options: CreateAppOptions = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Closing: stop accepting, answer 503 to requests on kept-alive sockets, drain the rest.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options),
+    adapter,
+    {
+      logger: options.logger,
+      // Fastify's own JSON parser only: no urlencoded parser (a form post is 415).
+      bodyParser: false,
+    },
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON only: a text/plain body is 415, not a string handed to the handlers.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  app.get(HttpMetrics).attach(fastify);
+  app.get(MetricsRegistry); // registered before the first request
+
+  await app.register(helmet, {
+    // Swagger UI at /docs needs inline styles and scripts; everything else stays strict.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: [`'self'`],
+        styleSrc: [`'self'`, `'unsafe-inline'`],
+        imgSrc: [`'self'`, 'data:'],
+        scriptSrc: [`'self'`, `'unsafe-inline'`],
+      },
+    },
+  });
+  app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('mle-service')
+      .setDescription(
+        'Predictions of the served model, their logging, and the retraining signal. Errors are application/problem+json (RFC 9457).',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

@@ -1,0 +1,168 @@
+import { ModelArtifactError, ModelNotLoadedError } from '@app/mle';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import { PROBLEM_TYPES, ProblemDetails, ProblemException } from './problems';
+
+const METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+// Errors raised before a handler runs (body parsing, limits), with what to do next.
+const BY_STATUS: Record<number, string> = {
+  413: 'The request body is larger than the limit (BODY_LIMIT). Send fewer instances per request.',
+  415: 'Send the body as JSON with the header Content-Type: application/json.',
+};
+const FASTIFY_ERRORS: Record<string, { status: number; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: BY_STATUS[413] },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: BY_STATUS[415] },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    detail: 'The body is empty. Send a JSON object; see /docs for examples.',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    detail: 'The Content-Length header does not match the body.',
+  },
+};
+
+/** The body @nestjs/terminus answers when a check fails. */
+interface HealthCheckFailure {
+  info?: Record<string, unknown>;
+  error: Record<string, { reason?: string; message?: string }>;
+  details: Record<string, unknown>;
+}
+
+const isHealthCheckFailure = (body: unknown): body is HealthCheckFailure =>
+  typeof body === 'object' && body !== null && 'details' in body && 'error' in body;
+
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+/**
+ * Renders every error as `application/problem+json` (RFC 9457). Known 4xx keep their status and
+ * say what to do; an unknown error is logged and answered 500 without internals.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const problem = this.toProblem(exception, request);
+    problem.instance = request.url.split('?')[0].slice(0, 512);
+    problem.requestId = request.id;
+    if (problem.status === 405) {
+      void reply.header('allow', this.allowedMethods(request).join(', '));
+    }
+    void reply
+      .status(problem.status)
+      .header('content-type', 'application/problem+json')
+      .send(problem);
+  }
+
+  private toProblem(exception: unknown, request: FastifyRequest): ProblemDetails {
+    if (exception instanceof ProblemException) {
+      return {
+        type: exception.problemType,
+        title: exception.title,
+        status: exception.getStatus(),
+        detail: exception.message,
+        ...(exception.errors ? { errors: exception.errors } : {}),
+      };
+    }
+    if (exception instanceof ModelNotLoadedError) {
+      return {
+        type: PROBLEM_TYPES.modelNotLoaded,
+        title: 'Model not loaded',
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail: exception.message,
+      };
+    }
+    if (exception instanceof ModelArtifactError) {
+      return {
+        type: PROBLEM_TYPES.conflict,
+        title: 'Model version not usable',
+        status: HttpStatus.CONFLICT,
+        detail: `${exception.message} The model being served is unchanged.`,
+      };
+    }
+    if (exception instanceof NotFoundException) {
+      const allowed = this.allowedMethods(request);
+      if (allowed.length > 0) {
+        return plain(
+          405,
+          `${request.method} is not allowed on this path; use ${allowed.join(' or ')}.`,
+        );
+      }
+      return plain(
+        404,
+        `There is no ${request.method} ${request.url.split('?')[0].slice(0, 200)}. See /docs for the API.`,
+      );
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const body = exception.getResponse();
+      if (isHealthCheckFailure(body)) {
+        // Readiness keeps terminus's info/error/details beside the problem fields.
+        const failing = Object.entries(body.error).map(
+          ([name, result]) => `${name}: ${result.reason ?? result.message ?? 'down'}`,
+        );
+        return {
+          ...plain(status, `Not ready. ${failing.join('; ')}`),
+          info: body.info,
+          error: body.error,
+          details: body.details,
+        } as ProblemDetails;
+      }
+      return plain(status, BY_STATUS[status] ?? exception.message);
+    }
+    const error = exception as FastifyLikeError;
+    const known = error?.code ? FASTIFY_ERRORS[error.code] : undefined;
+    if (known) return plain(known.status, known.detail);
+    if (
+      typeof error?.statusCode === 'number' &&
+      error.statusCode >= 400 &&
+      error.statusCode < 500
+    ) {
+      // Fastify's JSON parser: syntax errors and forbidden __proto__/constructor keys.
+      return plain(
+        error.statusCode,
+        `${error.message ?? 'Bad request'}. Send a valid JSON object; see /docs.`,
+      );
+    }
+    this.logger.error(
+      `Unhandled error on ${request.method} ${request.url} (${request.id})`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return plain(
+      500,
+      `Something failed on our side. Quote request id ${request.id} when reporting it.`,
+    );
+  }
+
+  private allowedMethods(request: FastifyRequest): HTTPMethods[] {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    const url = request.url.split('?')[0];
+    return METHODS.filter(
+      (method) => method !== request.method && fastify.hasRoute({ url, method }),
+    );
+  }
+}
+
+function plain(status: number, detail: string): ProblemDetails {
+  return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail };
+}

@@ -1,0 +1,384 @@
+import { PredictionLogWriter } from '@app/mle';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createTestApp, TestApp } from './test-app';
+
+const features = {
+  region: 'south',
+  channel: 'online',
+  product_category: 'grocery',
+  unit_price: 6.49,
+  quantity: 3,
+  discount_pct: 10,
+  promo: true,
+  customer_tenure_days: 540,
+  items_in_basket: 4,
+};
+const OPS = 'test-ops-token-0123456789';
+
+async function logLines(dir: string): Promise<Record<string, unknown>[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl'));
+  const text = (await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')))).join('');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('POST /predict (e2e)', () => {
+  let test: TestApp;
+  const http = () => request(test.app.getHttpServer());
+  const predict = (body: unknown) =>
+    http()
+      .post('/predict')
+      .send(body as object);
+
+  beforeAll(async () => {
+    test = await createTestApp({ MAX_BATCH: '5', BODY_LIMIT: '4096' });
+  });
+
+  afterAll(async () => {
+    await test.app.close();
+  });
+
+  describe('happy paths', () => {
+    it('should predict one instance with its probability, model, version and request id', async () => {
+      const response = await predict({ id: 1001, features }).expect(200);
+      expect(response.body).toEqual({
+        id: 1001,
+        prediction: expect.any(Boolean),
+        probability: expect.any(Number),
+        model: 'sales-reorder',
+        modelVersion: expect.stringMatching(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/),
+        requestId: response.headers['x-request-id'],
+      });
+      expect(response.body.prediction).toBe(response.body.probability >= 0.5);
+    });
+
+    it('should answer a batch in order, every answer with the same request id', async () => {
+      const instances = [
+        { id: 1, features },
+        { id: '2', features: { ...features, product_category: 'electronics', unit_price: 900 } },
+        { id: 3, features: { ...features, customer_tenure_days: 0 } },
+      ];
+      const response = await predict({ instances }).expect(200);
+      const answers = response.body.predictions as { id: unknown; requestId: string }[];
+      expect(answers.map((a) => a.id)).toEqual([1, '2', 3]);
+      expect(new Set(answers.map((a) => a.requestId))).toEqual(
+        new Set([response.headers['x-request-id']]),
+      );
+      const one = await predict(instances[1]).expect(200);
+      expect(answers[1]).toMatchObject({ probability: one.body.probability });
+    });
+
+    it('should keep a valid incoming X-Request-Id and replace an invalid one', async () => {
+      const kept = await predict({ id: 1, features })
+        .set('X-Request-Id', 'client-req.42')
+        .expect(200);
+      expect(kept.headers['x-request-id']).toBe('client-req.42');
+      expect(kept.body.requestId).toBe('client-req.42');
+
+      const replaced = await predict({ id: 1, features })
+        .set('X-Request-Id', 'bad id\u00e9')
+        .expect(200);
+      expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('should log one line per prediction equal to the response', async () => {
+      const response = await predict({
+        instances: [
+          { id: 501, features },
+          { id: 502, features: { ...features, promo: false } },
+        ],
+      })
+        .set('X-Request-Id', 'log-check-1')
+        .expect(200);
+      test.app.get(PredictionLogWriter).flush();
+      let lines: Record<string, unknown>[] = [];
+      for (let i = 0; i < 50 && lines.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        lines = (await logLines(test.logDir)).filter((l) => l.requestId === 'log-check-1');
+      }
+      const answers = response.body.predictions as Record<string, unknown>[];
+      expect(lines).toEqual(
+        answers.map((answer, i) => ({
+          ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+          requestId: 'log-check-1',
+          inputId: String(answer.id),
+          features: i === 0 ? features : { ...features, promo: false },
+          prediction: answer.prediction,
+          probability: answer.probability,
+          model: answer.model,
+          modelVersion: answer.modelVersion,
+          latencyMs: expect.any(Number),
+        })),
+      );
+    });
+  });
+
+  describe('bad input', () => {
+    async function problem(body: unknown, status = 400) {
+      const response = await predict(body).expect(status);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({
+        type: expect.any(String),
+        title: expect.any(String),
+        status,
+        detail: expect.any(String),
+        instance: '/predict',
+        requestId: response.headers['x-request-id'],
+      });
+      return response.body as { errors?: { path: string; message: string }[]; detail: string };
+    }
+
+    const without = (name: string) =>
+      Object.fromEntries(Object.entries(features).filter(([key]) => key !== name));
+
+    it.each([
+      [
+        'a missing feature',
+        { id: 1, features: without('unit_price') },
+        'features.unit_price',
+        /is required/,
+      ],
+      [
+        'an unknown feature',
+        { id: 1, features: { ...features, colour: 'red' } },
+        'features.colour',
+        /not a feature/,
+      ],
+      [
+        'a wrong type',
+        { id: 1, features: { ...features, promo: 'yes' } },
+        'features.promo',
+        /true or false/,
+      ],
+      [
+        'a number as a string',
+        { id: 1, features: { ...features, quantity: '3' } },
+        'features.quantity',
+        /must be a number/,
+      ],
+      [
+        'a fraction for an integer',
+        { id: 1, features: { ...features, quantity: 2.5 } },
+        'features.quantity',
+        /integer/,
+      ],
+      [
+        'an out-of-range value',
+        { id: 1, features: { ...features, discount_pct: 120 } },
+        'features.discount_pct',
+        /between 0 and 100/,
+      ],
+      [
+        'a negative price',
+        { id: 1, features: { ...features, unit_price: -1 } },
+        'features.unit_price',
+        /between 0/,
+      ],
+      [
+        'an unknown category',
+        { id: 1, features: { ...features, channel: 'fax' } },
+        'features.channel',
+        /one of online, store, partner/,
+      ],
+      ['a missing id', { features }, 'id', /is required/],
+      ['a null id', { id: null, features }, 'id', /is required/],
+      ['a negative id', { id: -5, features }, 'id', /non-negative integer/],
+      ['features that are not an object', { id: 1, features: [1, 2] }, 'features', /object/],
+      ['an unknown top-level field', { id: 1, features, extra: true }, 'extra', /should not exist/],
+      ['an empty batch', { instances: [] }, 'instances', /at least one/],
+      ['a batch that is not an array', { instances: { id: 1 } }, 'instances', /array/],
+      [
+        'a batch over MAX_BATCH',
+        { instances: Array(6).fill({ id: 1, features }) },
+        'instances',
+        /at most 5 instances/,
+      ],
+    ])('should answer 400 with the path for %s', async (_, body, path, message) => {
+      const { errors } = await problem(body);
+      expect(errors).toEqual(
+        expect.arrayContaining([{ path, message: expect.stringMatching(message) }]),
+      );
+    });
+
+    it('should report a non-finite number (1e400 parses as Infinity)', async () => {
+      const response = await http()
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send(
+          `{"id":1,"features":${JSON.stringify(features).replace('"unit_price":6.49', '"unit_price":1e400')}}`,
+        )
+        .expect(400);
+      expect(response.body.errors).toEqual([
+        { path: 'features.unit_price', message: 'must be a finite number' },
+      ]);
+    });
+
+    it('should list every problem of a batch with its index', async () => {
+      const { errors } = await problem({
+        instances: [
+          { id: 1, features },
+          { id: 2, features: { ...features, region: 'mars' } },
+          { id: 3, features: without('promo') },
+          { features },
+        ],
+      });
+      expect(errors?.map((e) => e.path)).toEqual(
+        expect.arrayContaining([
+          'instances[1].features.region',
+          'instances[2].features.promo',
+          'instances[3].id',
+        ]),
+      );
+      expect(errors).toHaveLength(3);
+    });
+
+    it('should answer 400 for a body that is not an object', async () => {
+      const { errors } = await problem([1, 2, 3]);
+      expect(errors?.[0].message).toMatch(/must be a JSON object/);
+    });
+
+    it('should answer 400 for malformed JSON', async () => {
+      const response = await http()
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send('{"id": 1,')
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+      expect(response.body.detail).toMatch(/JSON/);
+    });
+
+    it('should answer 400 for a __proto__ key and leave Object.prototype alone', async () => {
+      const response = await http()
+        .post('/predict')
+        .set('content-type', 'application/json')
+        .send('{"id":1,"features":{"__proto__":{"polluted":true}}}')
+        .expect(400);
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('should answer 413 for a body over BODY_LIMIT', async () => {
+      const big = { instances: Array(40).fill({ id: 1, features }) };
+      const response = await http().post('/predict').send(big).expect(413);
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+      expect(response.body.detail).toMatch(/BODY_LIMIT/);
+    });
+
+    it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['application/xml']])(
+      'should answer 415 for %s',
+      async (type) => {
+        const response = await http()
+          .post('/predict')
+          .set('content-type', type)
+          .send('id=1')
+          .expect(415);
+        expect(response.headers['content-type']).toMatch(/problem\+json/);
+        expect(response.body.detail).toMatch(/application\/json/);
+      },
+    );
+
+    it('should answer 404 for an unknown route and 405 with Allow for a wrong method', async () => {
+      const missing = await http().get('/nowhere').expect(404);
+      expect(missing.headers['content-type']).toMatch(/problem\+json/);
+      const wrong = await http().get('/predict').expect(405);
+      expect(wrong.headers.allow).toBe('POST');
+      expect(wrong.body.status).toBe(405);
+    });
+  });
+
+  describe('ops', () => {
+    it('should reload the current version with the ops token and say which it serves', async () => {
+      const response = await http()
+        .post('/model/reload')
+        .set('Authorization', `Bearer ${OPS}`)
+        .expect(200);
+      expect(response.body).toMatchObject({ model: 'sales-reorder', version: expect.any(String) });
+      const current = await http().get('/model').expect(200);
+      expect(current.body.version).toBe(response.body.version);
+    });
+
+    it.each([
+      ['no token', undefined],
+      ['a wrong token', 'Bearer not-the-token-0123456789'],
+      ['a token without the scheme', OPS],
+      ['a prefix of the token', `Bearer ${OPS.slice(0, -1)}`],
+    ])('should answer 401 to %s', async (_, authorization) => {
+      const call = http().post('/model/reload');
+      if (authorization) void call.set('Authorization', authorization);
+      const response = await call.expect(401);
+      expect(response.headers['www-authenticate']).toBe('Bearer');
+      expect(response.headers['content-type']).toMatch(/problem\+json/);
+    });
+  });
+
+  describe('metrics and docs', () => {
+    it('should expose Prometheus metrics for requests, predictions, log errors and the model', async () => {
+      await predict({ id: 1, features }).expect(200);
+      const response = await http().get('/metrics').expect(200);
+      expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(response.text).toMatch(
+        /http_request_duration_seconds_count\{method="POST",route="\/predict",status="200"\} \d+/,
+      );
+      expect(response.text).toMatch(
+        /http_request_duration_seconds_count\{method="POST",route="\/predict",status="400"\} \d+/,
+      );
+      expect(response.text).toMatch(
+        /mle_predictions_total\{model="sales-reorder",version="[^"]+",class="(true|false)"\} \d+/,
+      );
+      expect(response.text).toContain('mle_prediction_log_write_errors_total 0');
+      expect(response.text).toMatch(/mle_model_info\{model="sales-reorder",version="[^"]+"\} 1/);
+    });
+
+    it('should serve the OpenAPI document whose examples work when pasted', async () => {
+      const doc = await http().get('/docs-json').expect(200);
+      const operation = doc.body.paths['/predict'].post;
+      const examples = operation.requestBody.content['application/json'].examples as Record<
+        string,
+        { value: unknown }
+      >;
+      expect(Object.keys(examples)).toEqual(['single', 'batch']);
+      for (const { value } of Object.values(examples)) await predict(value).expect(200);
+      expect(doc.body.paths['/model/reload']).toBeDefined();
+      const ui = await http().get('/docs').expect(200);
+      expect(ui.text).toContain('swagger');
+    });
+
+    it('should send security headers', async () => {
+      const response = await http().get('/health/live').expect(200);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    });
+  });
+});
+
+describe('POST /predict without a model (e2e)', () => {
+  it('should answer 503 and readiness should say why', async () => {
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const test = await createTestApp({
+      MODEL_DIR: await mkdtemp(join(tmpdir(), 'empty-models-')),
+      OPS_TOKEN: '',
+    });
+    try {
+      const response = await request(test.app.getHttpServer())
+        .post('/predict')
+        .send({ id: 1, features })
+        .expect(503);
+      expect(response.body).toMatchObject({
+        status: 503,
+        type: 'urn:mle-service:problem:model-not-loaded',
+      });
+      expect(response.body.detail).toMatch(/npm run train/);
+      const ready = await request(test.app.getHttpServer()).get('/health/ready').expect(503);
+      expect(ready.body.error.model.reason).toMatch(/no model version/);
+      const reload = await request(test.app.getHttpServer()).post('/model/reload').expect(403);
+      expect(reload.body.detail).toMatch(/OPS_TOKEN is not set/);
+    } finally {
+      await test.app.close();
+    }
+  });
+});
