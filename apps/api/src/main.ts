@@ -41,7 +41,7 @@ async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logge
 /**
  * SIGTERM/SIGINT: stop accepting and let in-flight requests finish (Fastify's close), then run
  * the shutdown hooks (the prediction log is flushed and its files closed, connections end), then
- * stop the embedded database. The process then exits by itself, with nothing left to lose.
+ * stop the embedded database, then exit.
  */
 function onShutdownSignals(stop: (signal: string) => Promise<void>): void {
   let stopping = false;
@@ -79,13 +79,20 @@ async function bootstrap(appLogger: LoggerService): Promise<void> {
   let app: NestFastifyApplication | undefined;
   onShutdownSignals(async (signal) => {
     logger.log(`${signal}: finishing in-flight requests, flushing the prediction log, stopping`);
+    let code = 0;
     try {
       await app?.getHttpAdapter().getInstance().close();
       await app?.close();
+    } catch (error) {
+      code = 1;
+      logger.error(`Shutdown failed: ${(error as Error).message}`);
     } finally {
       await database.stop();
     }
     logger.log('Stopped');
+    // Every stream and connection is closed by now (the prediction log waited for its files),
+    // so exiting cannot lose data, and a stray timer cannot keep a stopping container alive.
+    process.exit(code);
   });
 
   try {

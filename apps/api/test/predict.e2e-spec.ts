@@ -188,7 +188,12 @@ describe('POST /predict (e2e)', () => {
       ['a null id', { id: null, features }, 'id', /is required/],
       ['a negative id', { id: -5, features }, 'id', /non-negative integer/],
       ['features that are not an object', { id: 1, features: [1, 2] }, 'features', /object/],
-      ['an unknown top-level field', { id: 1, features, extra: true }, 'extra', /should not exist/],
+      [
+        'an unknown top-level field',
+        { id: 1, features, extra: true },
+        'extra',
+        /not a field of the request/,
+      ],
       ['an empty batch', { instances: [] }, 'instances', /at least one/],
       ['a batch that is not an array', { instances: { id: 1 } }, 'instances', /array/],
       [

@@ -26,10 +26,10 @@ export class PredictionService {
     }
     const { model } = served;
     const results = model.predict(instances.map((instance) => instance.features));
-    const counter = this.metrics.predictions;
-    return instances.map((instance, i) => {
+    let positives = 0;
+    const answers = instances.map((instance, i) => {
       const { prediction, probability } = results[i];
-      counter.inc({ model: model.name, version: model.version, class: String(prediction) });
+      if (prediction) positives += 1;
       return {
         id: instance.id,
         prediction,
@@ -39,5 +39,12 @@ export class PredictionService {
         requestId,
       };
     });
+    // Two increments per request rather than one per instance: labels are hashed on every call.
+    const labels = { model: model.name, version: model.version };
+    if (positives > 0) this.metrics.predictions.inc({ ...labels, class: 'true' }, positives);
+    if (positives < answers.length) {
+      this.metrics.predictions.inc({ ...labels, class: 'false' }, answers.length - positives);
+    }
+    return answers;
   }
 }

@@ -1,0 +1,218 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import request from 'supertest';
+import { testDatabaseUrl } from '../../../test/test-database';
+import { createTestApp, modelDirWithSalesModel } from './test-app';
+
+const features = {
+  region: 'south',
+  channel: 'online',
+  product_category: 'grocery',
+  unit_price: 6.49,
+  quantity: 3,
+  discount_pct: 10,
+  promo: true,
+  customer_tenure_days: 540,
+  items_in_basket: 4,
+};
+
+interface LoggedLine {
+  requestId: string;
+  inputId: string;
+  probability: number;
+  modelVersion: string;
+}
+
+/** Every line of every prediction log file in `dir` (gzipped ones too), and the file names. */
+async function readLogs(dir: string): Promise<{ files: string[]; lines: string[] }> {
+  const files = (await readdir(dir)).filter((f) => f.startsWith('predictions-')).sort();
+  const lines: string[] = [];
+  for (const file of files) {
+    const raw = await readFile(join(dir, file));
+    const text = file.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    lines.push(...text.split('\n').filter((line) => line !== ''));
+  }
+  return { files, lines };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+}
+
+describe('Prediction log (e2e)', () => {
+  it('should rotate at the size limit, gzip rotated files and keep every line whole', async () => {
+    const test = await createTestApp({ LOG_MAX_SIZE: '2k' });
+    const server = test.app.getHttpServer();
+    const requestIds: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const instances = Array.from({ length: 1 + (i % 3) }, (_, j) => ({
+        id: i * 10 + j,
+        features,
+      }));
+      const response = await request(server).post('/predict').send({ instances }).expect(200);
+      requestIds.push(...instances.map(() => response.headers['x-request-id']));
+    }
+    await test.app.close();
+
+    const { files, lines } = await readLogs(test.logDir);
+    const parsed = lines.map((line) => JSON.parse(line) as LoggedLine);
+    expect(parsed.map((l) => l.requestId).sort()).toEqual([...requestIds].sort());
+    expect(files.filter((f) => f.endsWith('.jsonl.gz')).length).toBeGreaterThan(10);
+    expect(files.filter((f) => !f.endsWith('.gz'))).toHaveLength(1);
+    expect(files.every((f) => f.startsWith(`predictions-${hostname()}-${process.pid}-`))).toBe(
+      true,
+    );
+    expect((await readdir(test.logDir)).filter((f) => f.includes('partial'))).toEqual([]);
+  });
+
+  it('should keep answering and report degraded when the log cannot be written (disk full)', async () => {
+    const logDir = await mkdtemp(join(tmpdir(), 'mle-full-'));
+    const day = new Date().toISOString().slice(0, 10);
+    // The file this process would write is /dev/full: every write fails with ENOSPC.
+    await symlink(
+      '/dev/full',
+      join(logDir, `predictions-${hostname()}-${process.pid}-${day}.jsonl`),
+    );
+    const test = await createTestApp({ LOG_DIR: logDir });
+    try {
+      const server = test.app.getHttpServer();
+      for (let i = 0; i < 5; i++) {
+        await request(server).post('/predict').send({ id: i, features }).expect(200);
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      const ready = await request(server).get('/health/ready').expect(200);
+      expect(ready.body.info.predictionLog).toMatchObject({
+        state: 'degraded',
+        lastError: expect.stringMatching(/ENOSPC/),
+      });
+      expect(ready.body.info.predictionLog.writeErrors).toBeGreaterThan(0);
+      const metrics = await request(server).get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/mle_prediction_log_write_errors_total [1-9]/);
+    } finally {
+      await test.app.close();
+    }
+  });
+
+  it('should keep answering when the log folder cannot be created', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'mle-notdir-'));
+    const notADirectory = join(parent, 'file');
+    await writeFile(notADirectory, 'a file where the log folder should be');
+    const test = await createTestApp({ LOG_DIR: join(notADirectory, 'logs') });
+    try {
+      const server = test.app.getHttpServer();
+      await request(server).post('/predict').send({ id: 1, features }).expect(200);
+      await new Promise((done) => setTimeout(done, 20));
+      const ready = await request(server).get('/health/ready').expect(200);
+      expect(ready.body.info.predictionLog.state).toBe('degraded');
+    } finally {
+      await test.app.close();
+    }
+  });
+
+  describe('on SIGTERM', () => {
+    let child: ChildProcess;
+    let logDir: string;
+    let port: number;
+
+    beforeAll(async () => {
+      logDir = await mkdtemp(join(tmpdir(), 'mle-sigterm-'));
+      port = await freePort();
+      child = spawn(process.execPath, [resolve('dist/apps/api/src/main.js')], {
+        env: {
+          ...process.env,
+          NODE_ENV: 'test',
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: testDatabaseUrl(),
+          MODEL_DIR: await modelDirWithSalesModel(),
+          LOG_DIR: logDir,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      for (let i = 0; i < 200; i++) {
+        const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) return;
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      throw new Error('the service did not become ready');
+    });
+
+    it('should finish in-flight requests and leave exactly one line per answered prediction', async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+      const answered = new Map<string, { id: number; probability: number }>();
+      let failed = 0;
+      const send = (id: number) =>
+        new Promise<void>((done) => {
+          const req = httpRequest(
+            {
+              agent,
+              port,
+              host: '127.0.0.1',
+              method: 'POST',
+              path: '/predict',
+              headers: { 'content-type': 'application/json', 'x-request-id': `sigterm-${id}` },
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => {
+                if (res.statusCode === 200) {
+                  const answer = JSON.parse(body) as { id: number; probability: number };
+                  answered.set(`sigterm-${id}`, answer);
+                } else failed += 1;
+                done();
+              });
+            },
+          );
+          req.on('error', () => {
+            failed += 1;
+            done();
+          });
+          req.end(JSON.stringify({ id, features: { ...features, customer_tenure_days: id } }));
+        });
+
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      // Twenty clients send one request after another; once 200 have been answered, SIGTERM
+      // arrives while the next twenty are in flight.
+      let next = 0;
+      let signalled = false;
+      const client = async () => {
+        while (next < 600) {
+          await send(next++);
+          if (!signalled && answered.size >= 200) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, client));
+      agent.destroy();
+      expect(await exited).toBe(0);
+
+      const { lines } = await readLogs(logDir);
+      const logged = lines.map((line) => JSON.parse(line) as LoggedLine);
+      expect(answered.size).toBeGreaterThanOrEqual(200);
+      expect(logged).toHaveLength(answered.size);
+      for (const line of logged) {
+        const answer = answered.get(line.requestId);
+        expect(answer).toBeDefined();
+        expect(line.inputId).toBe(String(answer?.id));
+        expect(line.probability).toBe(answer?.probability);
+      }
+      expect(answered.size + failed).toBe(600);
+    });
+  });
+});
