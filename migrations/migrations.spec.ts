@@ -123,9 +123,22 @@ describe('analyst role', () => {
     await refused(`DELETE FROM migrations`);
   });
 
+  it('should read the predictions audit trail but not change it', async () => {
+    const { rows } = await analyst.query<{ n: string }>('SELECT count(*) AS n FROM predictions');
+    expect(Number(rows[0].n)).toBeGreaterThanOrEqual(0);
+    await refused(`INSERT INTO predictions (id, request_id, input_id, predicted_at, model,
+      model_version, prediction, probability, features)
+      VALUES (gen_random_uuid(), 'r', '1', now(), 'm', 'v', true, 0.5, '{}')`);
+    await refused(`UPDATE predictions SET prediction = NOT prediction`);
+    await refused(`DELETE FROM predictions`);
+    await refused(`UPDATE model_evaluations SET recommendation = 'OK'`);
+    await refused(`DELETE FROM job_runs`);
+  });
+
   it.each([
     ['TRUNCATE sales'],
     ['TRUNCATE migrations'],
+    ['TRUNCATE predictions'],
     ['DROP TABLE sales'],
     ['ALTER TABLE sales ADD COLUMN x int'],
     ['CREATE TABLE analyst_owned (id int)'],
