@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto';
+import { appendFile, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DataSource } from 'typeorm';
+import {
+  createScratchDatabase,
+  dropScratchDatabase,
+  migrateTestDatabase,
+  openTestDataSource,
+} from '../../../../test/test-database';
+import { PredictionRecord } from '../prediction-log/prediction-record';
+import { MAX_LINE_BYTES } from './ingestion/line.splitter';
+import { PredictionLogIngester } from './prediction-log.ingester';
+
+const record = (n: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
+  ts: new Date(Date.UTC(2026, 10, 1) + n * 1_000).toISOString(),
+  requestId: `req-${n}`,
+  inputId: String(1_000 + n),
+  features: { region: 'north', unit_price: 9.99, quantity: n, promo: n % 2 === 0 },
+  prediction: n % 3 === 0,
+  probability: 0.25 + n / 100_000,
+  model: 'sales-reorder',
+  modelVersion: 'v1',
+  latencyMs: 1.5,
+  ...overrides,
+});
+const records = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => record(from + i));
+/** Log lines as the writer writes them. */
+const jsonl = (rows: PredictionRecord[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+const logName = (host = 'api-1', pid = 41, rotation = '') =>
+  `predictions-${host}-${pid}-2026-11-01${rotation}.jsonl`;
+const uuidOf = (line: string) =>
+  createHash('md5')
+    .update(line)
+    .digest('hex')
+    .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
+describe(PredictionLogIngester.name, () => {
+  const database = `prediction_log_ingester_${process.pid}`;
+  let dataSource: DataSource;
+  let dir: string;
+
+  const ingester = () =>
+    new PredictionLogIngester(dataSource, {
+      enabled: true,
+      dir,
+      maxSize: '100m',
+      retentionDays: 30,
+    });
+  const write = (name: string, text: string) => writeFile(join(dir, name), text);
+  const append = (name: string, text: string) => appendFile(join(dir, name), text);
+  /** Archives a file as the writer does once it is rotated: gzipped copy first, then unlink. */
+  const gzip = async (name: string, { keepPlain = false } = {}) => {
+    await writeFile(join(dir, `${name}.gz`), gzipSync(await readFile(join(dir, name))));
+    if (!keepPlain) await unlink(join(dir, name));
+  };
+  const storedRequestIds = async () =>
+    (
+      await dataSource.query<{ request_id: string }[]>(
+        'SELECT request_id FROM predictions ORDER BY predicted_at, request_id',
+      )
+    ).map((r) => r.request_id);
+  const requestIds = (from: number, to: number) => records(from, to).map((r) => r.requestId);
+  const checkpoint = async (file: string) => {
+    const [row] = await dataSource.query<
+      { position: string; lines: string; skipped_lines: string; completed: boolean }[]
+    >('SELECT * FROM prediction_log_checkpoints WHERE file = $1', [file]);
+    return row;
+  };
+
+  beforeAll(async () => {
+    const url = await createScratchDatabase(database);
+    await migrateTestDatabase(url);
+    dataSource = await openTestDataSource(url);
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await dropScratchDatabase(database);
+  });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mle-ingester-'));
+    await dataSource.query('TRUNCATE predictions, prediction_log_checkpoints');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('should load nothing again and not read the file when it has not grown', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    const first = await ingester().ingest();
+
+    const second = await ingester().ingest();
+
+    expect(first).toMatchObject({ files: 1, filesRead: 1, lines: 3, inserted: 3, skipped: 0 });
+    expect(second).toMatchObject({ files: 1, filesRead: 0, lines: 0, inserted: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 3));
+  });
+
+  it('should load only the new lines when a file grows between runs', async () => {
+    const loader = ingester();
+    await write(logName(), jsonl(records(1, 3)));
+    await loader.ingest();
+    await append(logName(), jsonl(records(4, 5)));
+
+    const summary = await loader.ingest();
+
+    expect(summary).toMatchObject({ lines: 2, inserted: 2, duplicates: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 5));
+  });
+
+  it('should resume from the checkpoints when a new ingester starts on the same database', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await ingester().ingest();
+    await append(logName(), jsonl(records(4, 4)));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ lines: 1, inserted: 1, duplicates: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 4));
+  });
+
+  it('should leave a partial last line for the next run when the file is being written', async () => {
+    const third = JSON.stringify(record(3));
+    await write(logName(), jsonl(records(1, 2)) + third.slice(0, 40));
+
+    const first = await ingester().ingest();
+    await append(logName(), `${third.slice(40)}\n`);
+    const second = await ingester().ingest();
+
+    expect(first).toMatchObject({ lines: 2, inserted: 2, skipped: 0 });
+    expect(second).toMatchObject({ lines: 1, inserted: 1, skipped: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 3));
+  });
+
+  it('should load only the remainder when a partly loaded file is rotated and gzipped', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await ingester().ingest();
+    await append(logName(), jsonl(records(4, 5)));
+    await gzip(logName());
+    await write(logName('api-1', 41, '.1'), jsonl(records(6, 6)));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ files: 2, filesRead: 2, lines: 3, inserted: 3 });
+    expect(summary.duplicates).toBe(0);
+    expect(await storedRequestIds()).toEqual(requestIds(1, 6));
+    expect(await checkpoint(logName())).toMatchObject({ lines: '5', completed: true });
+  });
+
+  it('should read one copy when a file and its gzipped copy both exist', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await gzip(logName(), { keepPlain: true });
+
+    const summary = await ingester().ingest();
+    await unlink(join(dir, logName()));
+    const after = await ingester().ingest();
+
+    expect(summary).toMatchObject({ files: 1, filesRead: 1, lines: 3, inserted: 3 });
+    expect(summary.duplicates).toBe(0);
+    expect(after).toMatchObject({ files: 1, filesRead: 0, lines: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 3));
+  });
+
+  it('should not open a gzipped file again once it is completed', async () => {
+    await write(logName(), jsonl(records(1, 2)));
+    await gzip(logName());
+    await ingester().ingest();
+    // Were it read again, these lines would be new.
+    await writeFile(join(dir, `${logName()}.gz`), gzipSync(jsonl(records(1, 9))));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ files: 1, filesRead: 0, lines: 0, inserted: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 2));
+  });
+
+  it('should count re-read lines as duplicates when the checkpoints are lost', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await write(logName('api-1', 41, '.1'), jsonl(records(4, 5)));
+    await gzip(logName());
+    await ingester().ingest();
+    await dataSource.query('DELETE FROM prediction_log_checkpoints');
+    await append(logName('api-1', 41, '.1'), jsonl(records(6, 7)));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ filesRead: 2, lines: 7, inserted: 2, duplicates: 5 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 7));
+  });
+
+  it('should skip a truncated last line of a gzipped file and mark the file completed', async () => {
+    const complete = jsonl(records(1, 3));
+    await write(logName(), complete + JSON.stringify(record(4)).slice(0, 50));
+    await gzip(logName());
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ lines: 3, inserted: 3, skipped: 1 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 3));
+    expect(await checkpoint(logName())).toEqual(
+      expect.objectContaining({
+        position: String(Buffer.byteLength(complete)),
+        lines: '3',
+        skipped_lines: '1',
+        completed: true,
+      }),
+    );
+  });
+
+  it('should skip and count malformed lines and load the valid lines around them', async () => {
+    const valid = JSON.stringify(record(1));
+    const malformed = [
+      'not json at all',
+      '',
+      '[1, 2, 3]',
+      JSON.stringify({ ...record(2), ts: undefined }),
+      JSON.stringify({ ...record(3), ts: 'yesterday' }),
+      JSON.stringify({ ...record(4), ts: '2026-02-30T10:00:00.000Z' }),
+      JSON.stringify({ ...record(5), inputId: 1005 }),
+      JSON.stringify({ ...record(6), prediction: 'true' }),
+      JSON.stringify(record(7, { probability: 0 })).replace(
+        '"probability":0,',
+        '"probability":1e400,',
+      ),
+      JSON.stringify({ ...record(8), features: [1, 2] }),
+      JSON.stringify({ ...record(9), features: { nested: { a: 1 } } }),
+      // PostgreSQL cannot store NUL: accepted, it would fail the whole batch.
+      JSON.stringify({ ...record(10), requestId: 'req-\u0000' }),
+      JSON.stringify({ ...record(12), requestId: 'r'.repeat(MAX_LINE_BYTES) }),
+      valid.slice(0, -1),
+    ];
+    await write(logName(), [valid, ...malformed, JSON.stringify(record(11)), ''].join('\n'));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ lines: 16, inserted: 2, skipped: 14 });
+    expect(await storedRequestIds()).toEqual(['req-1', 'req-11']);
+    expect(await checkpoint(logName())).toMatchObject({ lines: '16', skipped_lines: '14' });
+  });
+
+  it('should load the files of every process and ignore unrelated files', async () => {
+    await write(logName('api-1', 41), jsonl(records(1, 2)));
+    await write(logName('api-1', 41, '.1'), jsonl(records(3, 4)));
+    await gzip(logName('api-1', 41, '.1'));
+    await write(logName('api-1', 42), jsonl(records(5, 5)));
+    await write(logName('worker.eu-west-2', 7), jsonl(records(6, 8)));
+    // Being gzipped by the writer, an audit file and strangers: none is a log to load.
+    await writeFile(
+      join(dir, `${logName('api-1', 41, '.2')}.gz.partial`),
+      gzipSync(jsonl(records(20, 21))),
+    );
+    await write('.audit-predictions-api-1-41.json', '{"files":[]}');
+    await write('notes.jsonl', jsonl(records(30, 30)));
+    const progress: { file: string; lines: number }[] = [];
+
+    const summary = await ingester().ingest((p) => progress.push(p));
+
+    expect(summary).toMatchObject({ files: 4, filesRead: 4, lines: 8, inserted: 8, skipped: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 8));
+    expect(progress).toEqual(
+      expect.arrayContaining([
+        { file: logName('api-1', 41, '.1'), lines: 2 },
+        { file: logName('worker.eu-west-2', 7), lines: 3 },
+      ]),
+    );
+    expect(progress).toHaveLength(4);
+  });
+
+  it('should store each line as a row equal to its record', async () => {
+    const line = JSON.stringify(
+      record(1, {
+        requestId: 'req\twith\\escapes\r\nand "quotes"',
+        features: { region: 'north\tsouth \\ 😀', unit_price: 1e-7, quantity: 3, promo: true },
+        probability: 0.1 + 0.2,
+      }),
+    );
+    await write(logName(), `${line}\n`);
+
+    await ingester().ingest();
+
+    const [row] = await dataSource.query<Record<string, unknown>[]>('SELECT * FROM predictions');
+    const expected = JSON.parse(line) as PredictionRecord;
+    expect(row).toEqual({
+      id: uuidOf(line),
+      request_id: expected.requestId,
+      input_id: expected.inputId,
+      predicted_at: new Date(expected.ts),
+      model: expected.model,
+      model_version: expected.modelVersion,
+      prediction: expected.prediction,
+      probability: expected.probability,
+      features: expected.features,
+      latency_ms: expected.latencyMs,
+    });
+  });
+
+  it('should store the instant when the time has an offset or lies centuries away', async () => {
+    const times = [
+      '2026-11-01T10:00:00.5+02:00',
+      '1999-12-31T23:59:59.999Z',
+      '1492-10-12T06:00:00.000Z',
+    ];
+    await write(logName(), jsonl(times.map((ts, i) => record(i, { ts }))));
+
+    await ingester().ingest();
+
+    const rows = await dataSource.query<{ predicted_at: Date }[]>(
+      'SELECT predicted_at FROM predictions ORDER BY request_id',
+    );
+    expect(rows.map((r) => r.predicted_at.toISOString())).toEqual([
+      '2026-11-01T08:00:00.500Z',
+      '1999-12-31T23:59:59.999Z',
+      '1492-10-12T06:00:00.000Z',
+    ]);
+  });
+
+  it('should keep the batches already committed when a later batch fails, and load the rest once', async () => {
+    await write(logName(), jsonl([...records(1, 29_999), record(30_000, { requestId: 'poison' })]));
+    await append(logName(), jsonl(records(30_001, 45_000)));
+    await dataSource.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.request_id = 'poison' THEN RAISE EXCEPTION 'poisoned line'; END IF;
+        RETURN NEW;
+      END $$`);
+    await dataSource.query(
+      'CREATE TRIGGER refuse_poison BEFORE INSERT ON predictions FOR EACH ROW EXECUTE FUNCTION refuse_poison()',
+    );
+
+    let failure: unknown;
+    try {
+      await ingester().ingest();
+    } catch (error) {
+      failure = error;
+    } finally {
+      await dataSource.query('DROP FUNCTION refuse_poison() CASCADE');
+    }
+    const committed = (await storedRequestIds()).length;
+    const afterFailure = await checkpoint(logName());
+    const retry = await ingester().ingest();
+
+    expect(String(failure)).toContain('poisoned line');
+    // The first batch (20,000 lines, rounded up to a read chunk) got in with its checkpoint.
+    expect(committed).toBeGreaterThanOrEqual(20_000);
+    expect(committed).toBeLessThan(30_000);
+    expect(afterFailure).toMatchObject({ lines: String(committed) });
+    expect(retry).toMatchObject({ inserted: 45_000 - committed, duplicates: 0 });
+    expect(await storedRequestIds()).toHaveLength(45_000);
+  });
+
+  it('should find nothing when the log folder does not exist', async () => {
+    await rm(dir, { recursive: true });
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ files: 0, filesRead: 0, lines: 0, inserted: 0 });
+  });
+});

@@ -1,0 +1,343 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { FileHandle, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { PREDICTION_LOG_OPTIONS } from '../mle.constants';
+import { PredictionLogOptions } from '../prediction-log/prediction-log.options';
+import { LineSplitter } from './ingestion/line.splitter';
+import { parsePredictionLine } from './ingestion/prediction-line.parser';
+import { findPredictionLogFiles, PredictionLogFile } from './ingestion/prediction-log.finder';
+import { CheckpointAdvance, PredictionBatch } from './ingestion/prediction.batch';
+
+/** What one ingestion did. */
+export interface IngestionSummary {
+  /** Prediction log files found (a file and its gzipped copy count once). */
+  files: number;
+  /** Files opened because they could hold new lines. */
+  filesRead: number;
+  /** Complete lines read. */
+  lines: number;
+  inserted: number;
+  /** Valid lines already in `predictions` (read again, e.g. after a lost checkpoint). */
+  duplicates: number;
+  /** Malformed lines, and truncated last lines of gzipped files. */
+  skipped: number;
+  seconds: number;
+}
+
+/** Called after each file is read, with the lines read from it. */
+export type IngestionProgressListener = (progress: { file: string; lines: number }) => void;
+
+interface Checkpoint {
+  position: number;
+  completed: boolean;
+}
+
+/** Lines per transaction: the checkpoint moves this often, and at most two batches are held. */
+const BATCH_LINES = 20_000;
+const READ_CHUNK_BYTES = 1 << 20;
+/**
+ * Files loaded side by side, each on its own connection: writing the rows (indexes, WAL) is
+ * most of the work, and one server process does it for one connection.
+ */
+const LANES = 2;
+
+/**
+ * Loads new prediction-log lines of every process into `predictions`, exactly once.
+ *
+ * Each file resumes from its checkpoint in `prediction_log_checkpoints` (bytes consumed up to the
+ * last complete line, keyed by the name without `.gz`):
+ * - the current file of a running process is read up to its last complete line; a line still
+ *   being written waits for the next run, and a file that has not grown is not read;
+ * - a gzipped file is complete: its content is decompressed, the bytes already loaded are
+ *   skipped, a truncated last line is counted as skipped, and its checkpoint is marked
+ *   completed so that it is never opened again. When a file and its gzipped copy both exist
+ *   (while the writer archives it), the gzipped one is read.
+ *
+ * Lines are written in batches, each in one transaction with its checkpoints (see
+ * `PredictionBatch`); the next batch is read while the previous one is written, and two files
+ * are loaded at a time on two connections. Memory is bounded by the batches, whatever the
+ * volume. Malformed lines are counted and skipped. Meant to run in one process at a time (the
+ * retraining monitor holds a lock); an overlapping run inserts nothing twice.
+ */
+@Injectable()
+export class PredictionLogIngester {
+  private readonly logger = new Logger('PredictionLogIngester');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(PREDICTION_LOG_OPTIONS) private readonly options: PredictionLogOptions,
+  ) {}
+
+  /** Loads every new line of every prediction log file under the log folder. */
+  async ingest(onProgress?: IngestionProgressListener): Promise<IngestionSummary> {
+    const started = performance.now();
+    const files = await findPredictionLogFiles(this.options.dir);
+    const summary: IngestionSummary = {
+      files: files.length,
+      filesRead: 0,
+      lines: 0,
+      inserted: 0,
+      duplicates: 0,
+      skipped: 0,
+      seconds: 0,
+    };
+    if (files.length > 0) {
+      const checkpoints = await loadCheckpoints(this.dataSource, files);
+      const pending = files.filter((f) => !checkpoints.get(f.name)?.completed);
+      const queue = pending.values();
+      let failed = false;
+      const next = () => (failed ? undefined : queue.next().value);
+      const lanes = Array.from({ length: Math.min(LANES, pending.length) }, () =>
+        this.lane(next, checkpoints, summary, onProgress).catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      );
+      const failure = (await Promise.allSettled(lanes)).find((o) => o.status === 'rejected');
+      if (failure) throw failure.reason;
+    }
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
+  }
+
+  /** Loads whole files, one at a time, on a connection of its own until `next` has none. */
+  private async lane(
+    next: () => PredictionLogFile | undefined,
+    checkpoints: Map<string, Checkpoint>,
+    summary: IngestionSummary,
+    onProgress: IngestionProgressListener | undefined,
+  ): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    const run = new IngestionRun(client, summary);
+    try {
+      for (let file = next(); file; file = next()) {
+        const lines = await this.read(run, file, checkpoints.get(file.name));
+        if (lines !== undefined) onProgress?.({ file: file.name, lines });
+      }
+      await run.finish();
+    } finally {
+      await run.settle();
+      await runner.release();
+    }
+  }
+
+  /** Reads a file's new lines into the run; the lines read, or undefined if it was not read. */
+  private async read(
+    run: IngestionRun,
+    file: PredictionLogFile,
+    checkpoint: Checkpoint | undefined,
+  ): Promise<number | undefined> {
+    if (checkpoint?.completed) return undefined;
+    const from = checkpoint?.position ?? 0;
+    const source = await openLogFile(join(this.options.dir, file.name), file, from);
+    if (!source) return undefined;
+    run.summary.filesRead += 1;
+    const splitter = new LineSplitter(from, source.gzipped ? from : 0);
+    const consume = async (chunks: AsyncIterable<Buffer>) => {
+      for await (const chunk of chunks) {
+        splitter.push(chunk, run.onLine);
+        await run.readTo(splitter.position);
+      }
+    };
+    run.begin(file.name, checkpoint ? from : null);
+    try {
+      if (source.gzipped) {
+        await pipeline(source.input, createGunzip({ chunkSize: READ_CHUNK_BYTES }), consume);
+        // A gzipped file gets no more lines: a partial last line is a truncated one.
+        run.complete(splitter.pending > 0);
+      } else {
+        await pipeline(source.input, consume);
+      }
+    } catch (error) {
+      if (run.failure) throw run.failure;
+      // A file that cannot be read (a corrupt archive) must not stop the others; what was read
+      // of it is kept, and the next run tries again from there.
+      this.logger.warn(
+        `Could not read ${file.name}${source.gzipped ? '.gz' : ''} past byte ` +
+          `${splitter.position}: ${(error as Error).message}`,
+      );
+    }
+    return run.end();
+  }
+}
+
+async function loadCheckpoints(
+  dataSource: DataSource,
+  files: PredictionLogFile[],
+): Promise<Map<string, Checkpoint>> {
+  const rows = await dataSource.query<{ file: string; position: string; completed: boolean }[]>(
+    `SELECT file, position, completed FROM prediction_log_checkpoints WHERE file = ANY($1::text[])`,
+    [files.map((f) => f.name)],
+  );
+  return new Map(
+    rows.map((r) => [r.file, { position: Number(r.position), completed: r.completed }]),
+  );
+}
+
+interface LogSource {
+  input: Readable;
+  gzipped: boolean;
+}
+
+async function openIfExists(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The streams that read `file` from `position`: the plain file while there is no gzipped copy,
+ * else the gzipped one. Undefined when there is nothing new or the file is gone (retention).
+ */
+async function openLogFile(
+  path: string,
+  file: PredictionLogFile,
+  position: number,
+): Promise<LogSource | undefined> {
+  if (!file.gzipped) {
+    const handle = await openIfExists(path);
+    if (handle) {
+      const { size } = await handle.stat();
+      if (size <= position) {
+        await handle.close();
+        return undefined;
+      }
+      // Up to the size seen now: lines appended meanwhile are for the next run.
+      const stream = handle.createReadStream({
+        start: position,
+        end: size - 1,
+        highWaterMark: READ_CHUNK_BYTES,
+      });
+      return { input: stream, gzipped: false };
+    }
+    // Gzipped and removed since the folder was listed: read the gzipped copy.
+  }
+  const handle = await openIfExists(`${path}.gz`);
+  if (!handle) return undefined;
+  return { input: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), gzipped: true };
+}
+
+/**
+ * The batches of one connection: lines go into the open batch; a full batch is committed while
+ * the next one fills, and no more than one is in the database at a time.
+ */
+class IngestionRun {
+  /** The error of a failed commit: the run stops with it. */
+  failure: Error | undefined;
+  private batch = new PredictionBatch();
+  private committing: Promise<void> = Promise.resolve();
+  private current: CheckpointAdvance | undefined;
+  private fileLines = 0;
+
+  constructor(
+    private readonly client: PoolClient,
+    readonly summary: IngestionSummary,
+  ) {}
+
+  /** Starts a file whose checkpoint is at `expected` (null: none). */
+  begin(file: string, expected: number | null): void {
+    this.fileLines = 0;
+    this.current = this.batch.track({
+      file,
+      expected,
+      position: expected ?? 0,
+      lines: 0,
+      skipped: 0,
+      completed: false,
+    });
+  }
+
+  /** Takes one line of the current file (`undefined`: too long to be a record). */
+  readonly onLine = (line: string | undefined): void => {
+    const advance = this.file();
+    this.summary.lines += 1;
+    advance.lines += 1;
+    this.fileLines += 1;
+    const record = line === undefined ? undefined : parsePredictionLine(line);
+    if (line !== undefined && record) {
+      this.batch.add(line, record);
+    } else {
+      this.batch.skip();
+      this.countSkipped(advance);
+    }
+  };
+
+  /** Records how far the current file has been consumed; commits the batch once it is full. */
+  async readTo(position: number): Promise<void> {
+    this.file().position = position;
+    if (this.batch.lines >= BATCH_LINES) await this.dispatch();
+  }
+
+  /** Marks the current file completed, counting its truncated last line if it has one. */
+  complete(truncated: boolean): void {
+    const advance = this.file();
+    if (truncated) this.countSkipped(advance);
+    advance.completed = true;
+  }
+
+  /** Ends the current file (its checkpoint commits with the open batch); the lines read. */
+  end(): number {
+    this.current = undefined;
+    return this.fileLines;
+  }
+
+  /** Commits what is left and waits for every commit. */
+  async finish(): Promise<void> {
+    await this.dispatch();
+    await this.committing;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for the commit in flight, whatever its outcome (before the client is released). */
+  async settle(): Promise<void> {
+    await this.committing;
+  }
+
+  private file(): CheckpointAdvance {
+    if (!this.current) throw new Error('No prediction log file is being read');
+    return this.current;
+  }
+
+  private countSkipped(advance: CheckpointAdvance): void {
+    this.summary.skipped += 1;
+    advance.skipped += 1;
+  }
+
+  private async dispatch(): Promise<void> {
+    const batch = this.batch;
+    this.batch = new PredictionBatch();
+    if (this.current) {
+      // The file being read goes on in the new batch, from where this one leaves it.
+      const { file, position } = this.current;
+      this.current = this.batch.track({
+        file,
+        expected: position,
+        position,
+        lines: 0,
+        skipped: 0,
+        completed: false,
+      });
+    }
+    await this.committing;
+    if (this.failure) throw this.failure;
+    this.committing = batch.commit(this.client).then(
+      ({ staged, inserted }) => {
+        this.summary.inserted += inserted;
+        this.summary.duplicates += staged - inserted;
+      },
+      (error: Error) => {
+        this.failure = error;
+      },
+    );
+  }
+}
