@@ -1,4 +1,13 @@
 import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AccuracyEvaluator } from './monitoring/accuracy-evaluator';
+import { DriftDetector } from './monitoring/drift-detector';
+import { EvaluationScheduler } from './monitoring/evaluation.scheduler';
+import { GroundTruthSource } from './monitoring/ground-truth.source';
+import { PredictionLogIngester } from './monitoring/prediction-log.ingester';
+import { RetrainingWebhookNotifier } from './monitoring/retraining-webhook.notifier';
+import { RetrainingEvents } from './monitoring/retraining.events';
+import { RetrainingMonitor } from './monitoring/retraining.monitor';
 import { MetricsRegistry } from './metrics/metrics.registry';
 import { MleMetrics } from './metrics/mle-metrics';
 import { MLE_MODEL_CLASS, MLE_OPTIONS, PREDICTION_LOG_OPTIONS } from './mle.constants';
@@ -21,6 +30,8 @@ export interface MleModuleConfig {
   model: Type<ModelService>;
   /** Where labelled examples for training come from (optional for serving only). */
   trainingData?: Type<TrainingDataSource>;
+  /** Where the truth about logged predictions comes from (enables the retraining monitor). */
+  groundTruth?: Type<GroundTruthSource>;
   /** Modules the model, the training data source or `useOptions` depend on. */
   imports?: ModuleMetadata['imports'];
   inject?: (Type | string | symbol)[];
@@ -68,11 +79,26 @@ export class MleModule {
     if (config.trainingData) {
       providers.push({ provide: TrainingDataSource, useClass: config.trainingData });
     }
+    const monitoring: Provider[] = config.groundTruth
+      ? [
+          { provide: GroundTruthSource, useClass: config.groundTruth },
+          PredictionLogIngester,
+          AccuracyEvaluator,
+          DriftDetector,
+          RetrainingEvents,
+          RetrainingWebhookNotifier,
+          RetrainingMonitor,
+          EvaluationScheduler,
+        ]
+      : [];
     return {
       module: MleModule,
       global: true,
-      imports: config.imports ?? [],
-      providers,
+      imports: [
+        ...(config.imports ?? []),
+        ...(config.groundTruth ? [ScheduleModule.forRoot()] : []),
+      ],
+      providers: [...providers, ...monitoring],
       exports: [
         ModelService,
         MLE_OPTIONS,
@@ -84,6 +110,9 @@ export class MleModule {
         PredictionLogWriter,
         PredictionLogger,
         PredictionService,
+        ...(config.groundTruth
+          ? [RetrainingEvents, RetrainingMonitor, EvaluationScheduler, PredictionLogIngester]
+          : []),
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_MONITORING_OPTIONS, MonitoringOptions } from './monitoring/monitoring.options';
 import { PredictionLogOptions } from './prediction-log/prediction-log.options';
 
 export interface MleOptions {
@@ -13,10 +14,13 @@ export interface MleOptions {
   trainWhenMissing: boolean;
   /** Where and how predictions are logged. */
   predictionLog: PredictionLogOptions;
+  /** The retraining monitor: threshold, window, schedule, drift and webhook. */
+  monitoring: MonitoringOptions;
 }
 
 export const DEFAULT_MLE_OPTIONS: Omit<MleOptions, 'modelDir'> = {
   predictionLog: { enabled: false, dir: '.data/logs', maxSize: '100m', retentionDays: 30 },
+  monitoring: DEFAULT_MONITORING_OPTIONS,
   keepVersions: 5,
   holdoutFraction: 0.2,
   loadOnStart: true,

@@ -8,6 +8,9 @@ export class MleMetrics {
   readonly predictions: Counter<'model' | 'version' | 'class'>;
   readonly predictionLogWriteErrors: Counter;
   readonly modelInfo: Gauge<'model' | 'version'>;
+  readonly accuracy: Gauge<'model' | 'version'>;
+  readonly labelled: Gauge<'model' | 'version'>;
+  readonly recommendation: Gauge<'model' | 'recommendation'>;
 
   constructor(readonly registry: MetricsRegistry) {
     this.predictions = new Counter({
@@ -27,6 +30,45 @@ export class MleMetrics {
       labelNames: ['model', 'version'],
       registers: [registry],
     });
+    this.accuracy = new Gauge({
+      name: 'mle_model_accuracy_ratio',
+      help: 'Accuracy of the current version on its labelled predictions in the evaluation window.',
+      labelNames: ['model', 'version'],
+      registers: [registry],
+    });
+    this.labelled = new Gauge({
+      name: 'mle_model_labelled_predictions',
+      help: 'Labelled predictions of the current version in the evaluation window.',
+      labelNames: ['model', 'version'],
+      registers: [registry],
+    });
+    this.recommendation = new Gauge({
+      name: 'mle_retraining_recommendation',
+      help: 'The latest retraining recommendation (1 for the current one: OK, RETRAIN or INSUFFICIENT_DATA).',
+      labelNames: ['model', 'recommendation'],
+      registers: [registry],
+    });
+  }
+
+  /** Publishes the latest evaluation: accuracy, labelled count and recommendation (1 = current). */
+  evaluated(evaluation: {
+    model: string;
+    modelVersion?: string;
+    accuracy?: number;
+    labelled: number;
+    recommendation: string;
+  }): void {
+    const labels = { model: evaluation.model, version: evaluation.modelVersion ?? 'none' };
+    this.accuracy.reset();
+    this.labelled.reset();
+    if (evaluation.accuracy !== undefined) this.accuracy.set(labels, evaluation.accuracy);
+    this.labelled.set(labels, evaluation.labelled);
+    for (const recommendation of ['OK', 'RETRAIN', 'INSUFFICIENT_DATA']) {
+      this.recommendation.set(
+        { model: evaluation.model, recommendation },
+        recommendation === evaluation.recommendation ? 1 : 0,
+      );
+    }
   }
 
   /** Marks `version` as the one served (and no other). */

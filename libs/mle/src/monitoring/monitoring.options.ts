@@ -1,0 +1,38 @@
+/** How the retraining monitor evaluates, decides, schedules and notifies. */
+export interface MonitoringOptions {
+  /** RETRAIN when accuracy falls below this (on enough labels). */
+  accuracyThreshold: number;
+  /** Fewer labelled predictions than this: INSUFFICIENT_DATA. */
+  minLabelled: number;
+  /** Evaluate the predictions of the last this-many days. */
+  windowDays: number;
+  /** Cron expression of the nightly run; undefined: no schedule (CLI and POST only). */
+  cron?: string;
+  timeZone: string;
+  /** PSI at or above these: moderate, significant drift. */
+  psiModerate: number;
+  psiSignificant: number;
+  /** Fewer predictions of a version in the window than this: drift is not computed. */
+  minDriftSample: number;
+  /** Evaluations listed in the status trend. */
+  trendLength: number;
+  webhookUrl?: string;
+  webhookTimeoutMs: number;
+  webhookRetries: number;
+}
+
+export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
+  accuracyThreshold: 0.7,
+  minLabelled: 200,
+  windowDays: 30,
+  timeZone: 'UTC',
+  psiModerate: 0.1,
+  psiSignificant: 0.25,
+  minDriftSample: 100,
+  trendLength: 10,
+  webhookTimeoutMs: 5_000,
+  webhookRetries: 3,
+};
+
+export const RECOMMENDATIONS = ['OK', 'RETRAIN', 'INSUFFICIENT_DATA'] as const;
+export type Recommendation = (typeof RECOMMENDATIONS)[number];

@@ -1,0 +1,60 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { StoredEvaluation } from './model-evaluation';
+
+export interface WebhookOptions {
+  url?: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+export type WebhookOutcome =
+  { sent: true; attempts: number } | { sent: false; attempts: number; error?: string };
+
+/**
+ * POSTs a RETRAIN recommendation as JSON to RETRAINING_WEBHOOK_URL. Every attempt has a timeout,
+ * retries back off, and nothing it does can throw or outlast `retries × (timeout + backoff)`:
+ * a dead or hanging receiver never fails or holds up the job.
+ */
+@Injectable()
+export class RetrainingWebhookNotifier {
+  private readonly logger = new Logger('RetrainingWebhook');
+
+  async notify(evaluation: StoredEvaluation, options: WebhookOptions): Promise<WebhookOutcome> {
+    if (!options.url) return { sent: false, attempts: 0 };
+    const body = JSON.stringify({
+      event: 'retraining.recommended',
+      model: evaluation.model,
+      modelVersion: evaluation.modelVersion,
+      recommendation: evaluation.recommendation,
+      reasons: evaluation.reasons,
+      accuracy: evaluation.accuracy,
+      labelled: evaluation.labelled,
+      threshold: evaluation.threshold,
+      evaluationId: evaluation.id,
+      evaluatedAt: evaluation.evaluatedAt,
+    });
+    let error = '';
+    for (let attempt = 1; attempt <= Math.max(1, options.retries); attempt++) {
+      try {
+        const response = await fetch(options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        await response.body?.cancel();
+        if (response.ok) return { sent: true, attempts: attempt };
+        error = `HTTP ${response.status}`;
+      } catch (cause) {
+        error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+      }
+      if (attempt < options.retries) {
+        await new Promise((done) => setTimeout(done, 250 * 2 ** (attempt - 1)));
+      }
+    }
+    this.logger.warn(
+      `Could not deliver the RETRAIN recommendation to the webhook after ${options.retries} attempts (${error}). Check RETRAINING_WEBHOOK_URL.`,
+    );
+    return { sent: false, attempts: options.retries, error };
+  }
+}
