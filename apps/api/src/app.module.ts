@@ -6,6 +6,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { PredictModule } from './predict/predict.module';
+import { RetrainingModule } from './retraining/retraining.module';
 import { modelModule, SERVED_MODEL } from './model/model.module';
 
 export interface AppOptions {
@@ -25,6 +26,7 @@ export class AppModule {
         PredictModule,
         OpsModule,
         MetricsModule,
+        RetrainingModule,
         HealthModule,
       ],
     };

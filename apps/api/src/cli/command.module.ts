@@ -4,9 +4,6 @@ import { modelModule } from '../model/model.module';
 
 /** What the command-line tools need: configuration, the database and the kit, no HTTP and no jobs. */
 @Module({
-  imports: [
-    DatabaseModule.forRoot(),
-    modelModule(undefined, { loadOnStart: false, trainWhenMissing: false }),
-  ],
+  imports: [DatabaseModule.forRoot(), modelModule(undefined, { forCommand: true })],
 })
 export class CommandModule {}

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
+import { validateCronExpression } from 'cron';
 import {
   IsIn,
   IsInt,
@@ -8,6 +9,11 @@ import {
   IsString,
   Matches,
   MinLength,
+  IsNumber,
+  IsUrl,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
   Max,
   Min,
   validateSync,
@@ -20,6 +26,32 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 // Empty strings count as unset, so `FOO=` in an env file means "use the default".
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   value === '' ? undefined : value;
+
+@ValidatorConstraint({ name: 'isCronOrOff' })
+class IsCronOrOff implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return value === 'off' || (typeof value === 'string' && validateCronExpression(value).valid);
+  }
+  defaultMessage(): string {
+    return 'must be a cron expression such as "0 2 * * *", or off';
+  }
+}
+
+@ValidatorConstraint({ name: 'isTimeZone' })
+class IsTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    try {
+      return (
+        typeof value === 'string' && Boolean(new Intl.DateTimeFormat('en', { timeZone: value }))
+      );
+    } catch {
+      return false;
+    }
+  }
+  defaultMessage(): string {
+    return 'must be an IANA time zone such as UTC or Europe/Berlin';
+  }
+}
 
 // class-validator runs decorators bottom-up and stops at the first failure: the type check sits
 // nearest the property so "abc" is reported as not an integer rather than out of range.
@@ -94,6 +126,59 @@ export class Env {
   @Max(100 * 1024 * 1024)
   @IsInt()
   BODY_LIMIT: number = 1024 * 1024;
+
+  /** RETRAIN when the served version's accuracy is below this (on at least MIN_LABELED labels). */
+  @Min(0)
+  @Max(1)
+  @IsNumber()
+  ACCURACY_THRESHOLD: number = 0.7;
+
+  /** Fewer labelled predictions than this in the window: INSUFFICIENT_DATA. */
+  @Min(1)
+  @Max(100_000_000)
+  @IsInt()
+  MIN_LABELED: number = 200;
+
+  /** Days of predictions each evaluation looks at. */
+  @Min(1)
+  @Max(3650)
+  @IsInt()
+  EVALUATION_WINDOW_DAYS: number = 30;
+
+  /** Cron expression of the nightly evaluation, or `off` (then only CLI and POST run it). */
+  @Validate(IsCronOrOff)
+  EVALUATION_CRON: string = '0 2 * * *';
+
+  /** IANA time zone of EVALUATION_CRON. */
+  @Validate(IsTimeZone)
+  EVALUATION_TZ: string = 'UTC';
+
+  /** Receives a JSON POST when RETRAIN is recommended. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  RETRAINING_WEBHOOK_URL?: string;
+
+  /** Each webhook attempt gives up after this many milliseconds (3 attempts, backing off). */
+  @Min(100)
+  @Max(60_000)
+  @IsInt()
+  RETRAINING_WEBHOOK_TIMEOUT_MS: number = 5000;
+
+  /** When set, GET /retraining/status requires `Authorization: Bearer <token>`. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
+  RETRAINING_STATUS_TOKEN?: string;
+
+  /** Population Stability Index from which drift is moderate, and significant. */
+  @Min(0)
+  @IsNumber()
+  DRIFT_PSI_MODERATE: number = 0.1;
+
+  @Min(0)
+  @IsNumber()
+  DRIFT_PSI_SIGNIFICANT: number = 0.25;
 
   /** Model versions kept besides the current one when a new one is trained. */
   @Min(0)

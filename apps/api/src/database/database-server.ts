@@ -7,14 +7,33 @@ import { EmbeddedPostgresServer } from './embedded-postgres.server';
  */
 export class DatabaseServer {
   private constructor(
-    readonly embedded: EmbeddedPostgresServer | undefined,
+    /** The server this process started, and stops. */
+    private readonly started: EmbeddedPostgresServer | undefined,
     readonly description: string,
+    /** Whether the database is the embedded (demo) one, started here or by another process. */
+    readonly isEmbedded: boolean,
   ) {}
 
   static async start(env: Env, onLog?: (line: string) => void): Promise<DatabaseServer> {
     if (env.DATABASE_URL) {
       const { hostname, port, pathname } = new URL(env.DATABASE_URL);
-      return new DatabaseServer(undefined, `PostgreSQL at ${hostname}:${port || 5432}${pathname}`);
+      return new DatabaseServer(
+        undefined,
+        `PostgreSQL at ${hostname}:${port || 5432}${pathname}`,
+        false,
+      );
+    }
+    // A command run beside `npm start` uses the embedded server that is already up.
+    const running = await EmbeddedPostgresServer.connectToRunning(
+      env.EMBEDDED_PG_DIR,
+      env.EMBEDDED_PG_PORT,
+    );
+    if (running) {
+      return new DatabaseServer(
+        undefined,
+        `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT}, already running (data in ${env.EMBEDDED_PG_DIR})`,
+        true,
+      );
     }
     const embedded = await EmbeddedPostgresServer.start({
       dir: env.EMBEDDED_PG_DIR,
@@ -24,14 +43,11 @@ export class DatabaseServer {
     return new DatabaseServer(
       embedded,
       `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in ${env.EMBEDDED_PG_DIR})`,
+      true,
     );
   }
 
-  get isEmbedded(): boolean {
-    return this.embedded !== undefined;
-  }
-
   async stop(): Promise<void> {
-    await this.embedded?.stop();
+    await this.started?.stop();
   }
 }

@@ -94,6 +94,24 @@ export class EmbeddedPostgresServer {
   async stop(): Promise<void> {
     await this.instance.stop();
   }
+
+  /**
+   * Whether the embedded cluster in `dir` is already running on `port` (another process of ours
+   * started it): then its URL answers and can be shared rather than started twice.
+   */
+  static async connectToRunning(dir: string, port: number): Promise<boolean> {
+    const url = embeddedDatabaseUrl(dir, port);
+    if (!url) return false;
+    const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    try {
+      await client.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
 }
 
 /** Fails fast, before initdb, when another server already listens on the port. */

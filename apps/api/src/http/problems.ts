@@ -8,6 +8,7 @@ export const PROBLEM_TYPES = {
   opsDisabled: 'urn:mle-service:problem:ops-disabled',
   unauthorized: 'urn:mle-service:problem:unauthorized',
   conflict: 'urn:mle-service:problem:conflict',
+  evaluationFailed: 'urn:mle-service:problem:evaluation-failed',
 } as const;
 
 /** An RFC 9457 problem detail, as every error of the API is answered. */

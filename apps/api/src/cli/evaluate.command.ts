@@ -1,0 +1,94 @@
+import { RetrainingMonitor, StoredEvaluation, VersionEvaluation } from '@app/mle';
+import { NestFactory } from '@nestjs/core';
+import { CommandModule } from './command.module';
+import { runCommand } from './command-runner';
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function versionRow(v: VersionEvaluation, current: boolean): string {
+  const m = v.metrics;
+  return [
+    `  ${(current ? '* ' : '  ') + v.version}`.padEnd(32),
+    String(v.labelled).padStart(9),
+    pct(v.labelCoverage).padStart(9),
+    (v.labelled ? pct(m.accuracy) : '-').padStart(9),
+    (v.labelled ? `${pct(m.accuracyInterval[0])}–${pct(m.accuracyInterval[1])}` : '-').padStart(14),
+    (v.labelled ? pct(m.precision) : '-').padStart(11),
+    (v.labelled ? pct(m.recall) : '-').padStart(8),
+    (v.labelled ? pct(m.f1) : '-').padStart(8),
+    (v.labelled ? pct(m.majorityClassAccuracy) : '-').padStart(9),
+  ].join('');
+}
+
+function report(e: StoredEvaluation): string {
+  const current = e.metrics.versions.find((v) => v.version === e.modelVersion);
+  const c = current?.metrics.confusion;
+  const lines = [
+    '',
+    `Recommendation: ${e.recommendation}`,
+    ...e.reasons.map((r) => `  - ${r}`),
+    '',
+    `Window ${e.window.from.slice(0, 16)} → ${e.window.to.slice(0, 16)} UTC, threshold ${pct(e.threshold)}, minimum ${e.minLabelled} labels`,
+    `Ingested ${e.ingestion.inserted.toLocaleString('en-US')} new predictions from ${e.ingestion.filesRead} of ${e.ingestion.files} files` +
+      ` (${e.ingestion.duplicates} duplicates, ${e.ingestion.skipped} malformed lines skipped) in ${e.ingestion.seconds.toFixed(1)} s`,
+    '',
+    `  ${'version (* = current)'.padEnd(30)}${'labelled'.padStart(9)}${'coverage'.padStart(9)}${'accuracy'.padStart(9)}${'95% CI'.padStart(14)}${'precision'.padStart(11)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'majority'.padStart(9)}`,
+    ...e.metrics.versions.map((v) => versionRow(v, v.version === e.modelVersion)),
+  ];
+  if (c) {
+    lines.push(
+      '',
+      '  confusion (current)      actual true   actual false',
+      `  predicted true      ${String(c.truePositive).padStart(14)}${String(c.falsePositive).padStart(15)}`,
+      `  predicted false     ${String(c.falseNegative).padStart(14)}${String(c.trueNegative).padStart(15)}`,
+    );
+  }
+  lines.push(
+    '',
+    `Drift (PSI against the training reference): ${e.drift.status}${e.drift.note ? ` — ${e.drift.note}` : ''}`,
+  );
+  for (const f of e.drift.features) {
+    lines.push(`  ${f.feature.padEnd(24)}${f.psi.toFixed(3).padStart(8)}  ${f.level}`);
+  }
+  lines.push(
+    '',
+    e.recommendation === 'RETRAIN'
+      ? 'Next: npm run train (on recent labelled data), then POST /model/reload.'
+      : `Stored as evaluation ${e.id}; GET /retraining/status shows it.`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+void runCommand('evaluate', async () => {
+  const app = await NestFactory.createApplicationContext(CommandModule, { logger: ['error'] });
+  try {
+    let files = 0;
+    let lines = 0;
+    const tty = process.stderr.isTTY;
+    const started = performance.now();
+    const outcome = await app.get(RetrainingMonitor).run('manual', new Date(), (progress) => {
+      files += 1;
+      lines += progress.lines;
+      if (tty)
+        process.stderr.write(
+          `\r\x1b[2KIngesting prediction logs: ${files} files, ${lines.toLocaleString('en-US')} lines`,
+        );
+    });
+    if (tty) process.stderr.write('\n');
+    switch (outcome.status) {
+      case 'completed':
+        process.stdout.write(report(outcome.evaluation));
+        process.stdout.write(`Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
+        return;
+      case 'skipped':
+        throw new Error(
+          'an evaluation is already running (here or in the service); try again when it has finished',
+        );
+      case 'failed':
+        throw new Error(`${outcome.error} (recorded as job run ${outcome.jobRunId})`);
+    }
+  } finally {
+    await app.close();
+  }
+});

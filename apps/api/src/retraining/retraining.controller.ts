@@ -1,0 +1,84 @@
+import { EvaluationScheduler, MLE_OPTIONS, MleOptions, RetrainingMonitor } from '@app/mle';
+import { Controller, Get, HttpCode, HttpStatus, Inject, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PROBLEM_TYPES, ProblemException } from '../http/problems';
+import { OpsTokenGuard } from '../ops/ops-token.guard';
+import { StatusTokenGuard } from './status-token.guard';
+
+@ApiTags('retraining')
+@Controller('retraining')
+export class RetrainingController {
+  constructor(
+    private readonly monitor: RetrainingMonitor,
+    private readonly scheduler: EvaluationScheduler,
+    @Inject(MLE_OPTIONS) private readonly options: MleOptions,
+  ) {}
+
+  @Get('status')
+  @UseGuards(StatusTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary:
+      'Should the model be retrained? The latest evaluation, its trend, drift and the job runs',
+    description:
+      'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise.',
+  })
+  async status() {
+    const { monitoring } = this.options;
+    const [evaluations, lastRun] = await Promise.all([
+      this.monitor.evaluations(monitoring.trendLength),
+      this.monitor.lastRun(),
+    ]);
+    const latest = evaluations[0];
+    return {
+      recommendation: latest?.recommendation ?? 'INSUFFICIENT_DATA',
+      reasons: latest?.reasons ?? ['no evaluation has run yet'],
+      threshold: monitoring.accuracyThreshold,
+      minLabelled: monitoring.minLabelled,
+      windowDays: monitoring.windowDays,
+      latest: latest ?? null,
+      trend: evaluations.map((e) => ({
+        evaluatedAt: e.evaluatedAt,
+        modelVersion: e.modelVersion ?? null,
+        recommendation: e.recommendation,
+        accuracy: e.accuracy ?? null,
+        labelled: e.labelled,
+      })),
+      lastRun: lastRun ?? null,
+      running: this.monitor.running,
+      schedule: this.scheduler.schedule ?? null,
+      nextRun: this.scheduler.nextRun()?.toISOString() ?? null,
+    };
+  }
+
+  @Post('evaluate')
+  @HttpCode(200)
+  @UseGuards(OpsTokenGuard)
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'Ingest the prediction logs and evaluate now; answers the evaluation' })
+  @ApiResponse({
+    status: 409,
+    description: 'An evaluation is already running (here or on another replica).',
+  })
+  async evaluate() {
+    const outcome = await this.monitor.run('manual');
+    switch (outcome.status) {
+      case 'completed':
+        return outcome.evaluation;
+      case 'skipped':
+        throw new ProblemException(
+          HttpStatus.CONFLICT,
+          PROBLEM_TYPES.conflict,
+          'Evaluation in progress',
+          'An evaluation is already running; try again when it has finished (GET /retraining/status shows it).',
+        );
+      case 'failed':
+        throw new ProblemException(
+          HttpStatus.INTERNAL_SERVER_ERROR,
+          PROBLEM_TYPES.evaluationFailed,
+          'Evaluation failed',
+          `The evaluation failed and was recorded as job run ${outcome.jobRunId}: ${outcome.error}`,
+        );
+    }
+  }
+}
