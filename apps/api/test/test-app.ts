@@ -80,6 +80,8 @@ export async function createTestApp(
     LOG_DIR: logDir,
     MODEL_DIR: modelDir,
     OPS_TOKEN: 'test-ops-token-0123456789',
+    // Tests run evaluations themselves; a schedule would catch up at start in every test app.
+    EVALUATION_CRON: 'off',
     ...env,
   };
   Object.assign(process.env, full);

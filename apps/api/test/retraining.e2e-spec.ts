@@ -1,0 +1,363 @@
+import {
+  EVALUATION_JOB,
+  ModelRegistry,
+  RetrainingEvents,
+  RetrainingMonitor,
+  StoredEvaluation,
+} from '@app/mle';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import request from 'supertest';
+import { dropScratchDatabase } from '../../../test/test-database';
+import { appendPredictions, emptyDir, scratchDatabaseWithSales } from './retraining-fixtures';
+import { createTestApp, modelDirWithSalesModel, TestApp } from './test-app';
+
+const OPS = 'test-ops-token-0123456789';
+
+describe('Retraining monitor (e2e)', () => {
+  const database = `retraining_${process.pid}`;
+  let url: string;
+  let modelDir: string;
+  let logDir: string;
+  let labels: { id: string; reordered: boolean }[];
+  let unlabelled: string[];
+  const apps: TestApp[] = [];
+
+  async function app(env: Record<string, string> = {}): Promise<TestApp> {
+    const test = await createTestApp({
+      DATABASE_URL: url,
+      MODEL_DIR: modelDir,
+      LOG_DIR: logDir,
+      ...env,
+    });
+    apps.push(test);
+    return test;
+  }
+
+  async function evaluate(test: TestApp): Promise<StoredEvaluation> {
+    const response = await request(test.app.getHttpServer())
+      .post('/retraining/evaluate')
+      .set('Authorization', `Bearer ${OPS}`)
+      .expect(200);
+    return response.body as StoredEvaluation;
+  }
+
+  beforeAll(async () => {
+    url = await scratchDatabaseWithSales(database, { rows: 3_000, now: new Date() });
+    modelDir = await modelDirWithSalesModel();
+    logDir = await emptyDir('mle-retraining-logs-');
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    labels = (
+      await client.query<{ id: string; reordered: boolean }>(
+        `SELECT id::text, reordered FROM sales WHERE reordered IS NOT NULL ORDER BY id LIMIT 400`,
+      )
+    ).rows;
+    unlabelled = (
+      await client.query<{ id: string }>(
+        `SELECT id::text FROM sales WHERE reordered IS NULL LIMIT 3`,
+      )
+    ).rows.map((r) => r.id);
+    await client.end();
+  });
+
+  afterEach(async () => {
+    while (apps.length) await apps.pop()?.app.close();
+  });
+
+  afterAll(async () => {
+    await dropScratchDatabase(database);
+  });
+
+  it('should count the confusion matrix by hand, with coverage and the latest prediction per input', async () => {
+    const test = await app();
+    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    // 4 true positives, 1 false positive, 3 true negatives, 2 false negatives, 3 without label.
+    const pick = (want: boolean, n: number, skip = 0) =>
+      labels
+        .filter((l) => l.reordered === want)
+        .slice(skip, skip + n)
+        .map((l) => l.id);
+    const [tp, fn] = [pick(true, 4), pick(true, 2, 4)];
+    const [tn, fp] = [pick(false, 3), pick(false, 1, 3)];
+    // An earlier, opposite answer for one input: the later one counts.
+    await appendPredictions(logDir, version, [
+      { inputId: tp[0], prediction: false, ts: new Date(Date.now() - 7_200_000) },
+    ]);
+    await appendPredictions(logDir, version, [
+      ...tp.map((inputId) => ({ inputId, prediction: true })),
+      ...fp.map((inputId) => ({ inputId, prediction: true })),
+      ...tn.map((inputId) => ({ inputId, prediction: false })),
+      ...fn.map((inputId) => ({ inputId, prediction: false })),
+      ...unlabelled.map((inputId) => ({ inputId, prediction: true })),
+    ]);
+
+    const evaluation = await evaluate(test);
+
+    expect(evaluation.ingestion).toMatchObject({ inserted: 14, skipped: 0 });
+    const [current] = evaluation.metrics.versions;
+    expect(current).toMatchObject({ version, labelled: 10, unlabelled: 3 });
+    expect(current.labelCoverage).toBeCloseTo(10 / 13, 12);
+    expect(current.metrics.confusion).toEqual({
+      truePositive: 4,
+      falsePositive: 1,
+      trueNegative: 3,
+      falseNegative: 2,
+    });
+    expect(current.metrics.accuracy).toBeCloseTo(0.7, 12);
+    expect(current.metrics.precision).toBeCloseTo(0.8, 12);
+    expect(current.metrics.recall).toBeCloseTo(4 / 6, 12);
+    expect(current.metrics.majorityClassAccuracy).toBeCloseTo(0.6, 12);
+    expect(evaluation).toMatchObject({
+      recommendation: 'INSUFFICIENT_DATA',
+      labelled: 10,
+      modelVersion: version,
+    });
+    expect(evaluation.reasons[0]).toMatch(/only 10 labelled predictions/);
+  });
+
+  it('should decide at the edges: 199 labels, then exactly 0.70 on 200, then just below', async () => {
+    // A model directory of its own: a new current version with no predictions yet.
+    const test = await app({ MODEL_DIR: await modelDirWithSalesModel(), MIN_LABELED: '200' });
+    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    const lines = labels.slice(0, 201).map((l, i) => ({
+      inputId: l.id,
+      // 140 right among the first 200; the 201st is wrong.
+      prediction: i < 140 ? l.reordered : !l.reordered,
+    }));
+    const file = 'predictions-testhost-2-2026-01-01.jsonl';
+    const decide = async () => {
+      const outcome = await test.app.get(RetrainingMonitor).run('manual');
+      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
+      return outcome.evaluation;
+    };
+
+    await appendPredictions(
+      logDir,
+      version,
+      [...lines.slice(0, 139), ...lines.slice(140, 200)],
+      file,
+    );
+    const with199 = await decide();
+    expect(with199).toMatchObject({
+      modelVersion: version,
+      labelled: 199,
+      recommendation: 'INSUFFICIENT_DATA',
+    });
+
+    await appendPredictions(logDir, version, [lines[139]], file);
+    const with200 = await decide();
+    expect(with200).toMatchObject({ labelled: 200, accuracy: 0.7, recommendation: 'OK' });
+
+    await appendPredictions(logDir, version, [lines[200]], file);
+    const with201 = await decide();
+    expect(with201.labelled).toBe(201);
+    expect(with201.accuracy).toBeLessThan(0.7);
+    expect(with201.recommendation).toBe('RETRAIN');
+  });
+
+  it('should run once when two replicas fire the same scheduled run together', async () => {
+    const [a, b] = [await app(), await app()];
+    const at = new Date(Date.UTC(2020, 0, 1, 2));
+    const outcomes = await Promise.all([
+      a.app.get(RetrainingMonitor).run('schedule', at),
+      b.app.get(RetrainingMonitor).run('schedule', at),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['completed', 'skipped']);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM job_runs WHERE job = $1 AND scheduled_for = $2`,
+      [EVALUATION_JOB, at],
+    );
+    await client.end();
+    expect(rows[0].n).toBe(1);
+    // A replica that fires late finds the run done.
+    expect(await a.app.get(RetrainingMonitor).run('schedule', at)).toEqual({
+      status: 'skipped',
+      reason: 'already-ran',
+    });
+  });
+
+  it('should answer 409 while another run holds the lock', async () => {
+    const test = await app();
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(hashtext('mle-service:' || $1))`, [
+      EVALUATION_JOB,
+    ]);
+    try {
+      const response = await request(test.app.getHttpServer())
+        .post('/retraining/evaluate')
+        .set('Authorization', `Bearer ${OPS}`)
+        .expect(409);
+      expect(response.body.detail).toMatch(/already running/);
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await evaluate(test);
+  });
+
+  it('should record a failing run in job_runs and keep serving', async () => {
+    const test = await app();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    await client.query('ALTER TABLE model_evaluations RENAME TO model_evaluations_away');
+    try {
+      const response = await request(test.app.getHttpServer())
+        .post('/retraining/evaluate')
+        .set('Authorization', `Bearer ${OPS}`)
+        .expect(500);
+      expect(response.body.detail).toMatch(/recorded as job run \d+: .*model_evaluations/);
+    } finally {
+      await client.query('ALTER TABLE model_evaluations_away RENAME TO model_evaluations');
+    }
+    const { rows } = await client.query(
+      `SELECT status, error FROM job_runs ORDER BY id DESC LIMIT 1`,
+    );
+    await client.end();
+    expect(rows[0]).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/model_evaluations/),
+    });
+    const status = await request(test.app.getHttpServer()).get('/retraining/status').expect(200);
+    expect(status.body.lastRun).toMatchObject({ status: 'failed' });
+    await request(test.app.getHttpServer()).get('/health/live').expect(200);
+  });
+
+  describe('the RETRAIN announcement', () => {
+    let server: Server;
+    let received: unknown[];
+    let behaviour: 'fail' | 'hang' | 'ok';
+
+    beforeAll(async () => {
+      received = [];
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          received.push(JSON.parse(body));
+          if (behaviour === 'hang') return; // never answers
+          res.statusCode = behaviour === 'fail' ? 500 : 204;
+          res.end();
+        });
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      // Enough wrong, labelled predictions of the current version for a RETRAIN.
+      const test = await app();
+      const version = test.app.get(ModelRegistry).current!.manifest.version;
+      await appendPredictions(
+        logDir,
+        version,
+        labels.slice(0, 300).map((l) => ({ inputId: l.id, prediction: !l.reordered })),
+        'predictions-testhost-3-2026-01-01.jsonl',
+      );
+    });
+
+    afterAll(async () => {
+      server.closeAllConnections();
+      await new Promise((done) => server.close(done));
+    });
+
+    const webhook = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+
+    it.each([['fail'], ['hang']] as const)(
+      'should store the evaluation and finish in bounded time when the webhook %ss',
+      async (mode) => {
+        behaviour = mode;
+        received.length = 0;
+        const test = await app({
+          RETRAINING_WEBHOOK_URL: webhook(),
+          RETRAINING_WEBHOOK_TIMEOUT_MS: '300',
+        });
+        const started = Date.now();
+        const evaluation = await evaluate(test);
+        expect(evaluation.recommendation).toBe('RETRAIN');
+        expect(received).toHaveLength(3);
+        // 3 attempts of at most 300 ms plus 750 ms of back-off, with room for a slow machine.
+        expect(Date.now() - started).toBeLessThan(15_000);
+      },
+    );
+
+    it('should post the recommendation and emit the in-process event', async () => {
+      behaviour = 'ok';
+      received.length = 0;
+      const test = await app({ RETRAINING_WEBHOOK_URL: webhook() });
+      const heard: StoredEvaluation[] = [];
+      test.app.get(RetrainingEvents).onRetrain((e) => heard.push(e));
+
+      const evaluation = await evaluate(test);
+
+      expect(received).toEqual([
+        expect.objectContaining({
+          event: 'retraining.recommended',
+          recommendation: 'RETRAIN',
+          evaluationId: evaluation.id,
+        }),
+      ]);
+      expect(heard.map((e) => e.id)).toEqual([evaluation.id]);
+      const status = await request(test.app.getHttpServer()).get('/retraining/status').expect(200);
+      expect(status.body).toMatchObject({
+        recommendation: 'RETRAIN',
+        threshold: 0.7,
+        minLabelled: 200,
+      });
+      expect(status.body.latest.id).toBe(evaluation.id);
+      expect(status.body.trend[0]).toMatchObject({
+        recommendation: 'RETRAIN',
+        accuracy: evaluation.accuracy,
+        labelled: evaluation.labelled,
+      });
+      const metrics = await request(test.app.getHttpServer()).get('/metrics').expect(200);
+      expect(metrics.text).toMatch(
+        /mle_retraining_recommendation\{model="sales-reorder",recommendation="RETRAIN"\} 1/,
+      );
+      expect(metrics.text).toMatch(
+        /mle_model_labelled_predictions\{model="sales-reorder",version="[^"]+"\} \d+/,
+      );
+      expect(metrics.text).toContain(
+        `mle_model_accuracy_ratio{model="sales-reorder",version="${evaluation.modelVersion}"} ${evaluation.accuracy}`,
+      );
+    });
+  });
+
+  it('should catch up a missed nightly run once at start, and not twice', async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const count = async () =>
+      (
+        await client.query(
+          `SELECT count(*)::int AS n FROM job_runs WHERE trigger = 'catch-up' AND status = 'succeeded'`,
+        )
+      ).rows[0].n as number;
+    try {
+      const first = await app({ EVALUATION_CRON: '0 2 * * *' });
+      for (let i = 0; i < 100 && (await count()) === 0; i++)
+        await new Promise((done) => setTimeout(done, 100));
+      expect(await count()).toBe(1);
+      const { rows } = await client.query(
+        `SELECT scheduled_for FROM job_runs WHERE trigger = 'catch-up'`,
+      );
+      const previous02 = new Date();
+      previous02.setUTCHours(2, 0, 0, 0);
+      if (previous02 > new Date()) previous02.setUTCDate(previous02.getUTCDate() - 1);
+      expect(rows[0].scheduled_for).toEqual(previous02);
+      const status = await request(first.app.getHttpServer()).get('/retraining/status').expect(200);
+      expect(status.body.schedule).toEqual({ cron: '0 2 * * *', timeZone: 'UTC' });
+      expect(new Date(status.body.nextRun as string).getTime()).toBe(
+        previous02.getTime() + 86_400_000,
+      );
+      await first.app.close();
+      apps.length = 0;
+
+      await app({ EVALUATION_CRON: '0 2 * * *' });
+      await new Promise((done) => setTimeout(done, 1_000));
+      expect(await count()).toBe(1);
+    } finally {
+      await client.end();
+    }
+  });
+});
