@@ -194,8 +194,8 @@ function checkAppEnvironment(
   const known = appVariables();
   const unknown = Object.keys(environment).filter((key) => !known.has(key));
   if (unknown.length) {
-    report.note(
-      `services.${name} sets variables the app does not read (yet): ${unknown.join(', ')}`,
+    report.problem(
+      `services.${name} sets variables the app does not read: ${unknown.join(', ')}. Remove them or add them to apps/api/src/config/env.validation.ts.`,
     );
   }
   for (const [key, value] of environmentOf(raw)) {
