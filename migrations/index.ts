@@ -1,10 +1,12 @@
 import { CreateSales1795710000000 } from './1795710000000-CreateSales';
 import { CreateAnalystRole1795710100000 } from './1795710100000-CreateAnalystRole';
 import { CreateMonitoring1795720000000 } from './1795720000000-CreateMonitoring';
+import { TrackSalesLabelChanges1795720100000 } from './1795720100000-TrackSalesLabelChanges';
 
 /** Every migration, in order. Listed explicitly so the compiled app and the tests run the same set. */
 export const MIGRATIONS = [
   CreateSales1795710000000,
   CreateAnalystRole1795710100000,
   CreateMonitoring1795720000000,
+  TrackSalesLabelChanges1795720100000,
 ];

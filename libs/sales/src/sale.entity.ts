@@ -51,6 +51,7 @@ export class Sale {
   @Column({ type: 'boolean', nullable: true })
   reordered!: boolean | null;
 
+  /** When the label became known, as its writer says. (`label_changed_at`, kept by a trigger, is not mapped.) */
   @Column({ name: 'label_updated_at', type: 'timestamptz', nullable: true })
   labelUpdatedAt!: Date | null;
 }

@@ -5,9 +5,13 @@
  */
 export abstract class GroundTruthSource {
   /**
-   * An SQL relation with the columns `input_id text` and `label boolean` (NULL while unknown),
-   * e.g. `(SELECT id::text AS input_id, reordered AS label FROM sales)`. The evaluation joins
-   * logged predictions with it in the database.
+   * An SQL relation with the columns `input_id text`, `label boolean` (NULL while unknown) and
+   * `changed_at timestamptz` (when the label was last set, changed or cleared; best kept by a
+   * trigger), e.g.
+   * `(SELECT id::text AS input_id, reordered AS label, label_changed_at AS changed_at FROM sales)`.
+   *
+   * The evaluation looks labels up by `input_id` for new predictions and reads the labels whose
+   * `changed_at` is recent on every run: index both expressions.
    */
   abstract labelsRelation(): string;
 }
