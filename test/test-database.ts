@@ -34,7 +34,18 @@ export async function migrateTestDatabase(url: string, { reset = false } = {}): 
   }
   const dataSource = await openTestDataSource(url);
   try {
-    await dataSource.runMigrations();
+    // Specs migrate their databases side by side, and the analyst role is shared by all of a
+    // server's databases: two ALTER ROLEs at once fail one of them, whose transaction rolls
+    // back whole and can run again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dataSource.runMigrations();
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !/tuple concurrently updated/.test(String(error))) throw error;
+        await new Promise((done) => setTimeout(done, 50 * attempt));
+      }
+    }
   } finally {
     await dataSource.destroy();
   }
