@@ -2,8 +2,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The monitoring tables: logged predictions (loaded from the prediction log files), per-file
- * ingestion checkpoints, stored evaluations and job runs. All are bookkeeping: the analyst role
- * reads them (default privileges) and changes none of them — `predictions` is an audit trail.
+ * ingestion checkpoints, what the evaluation keeps up to date as predictions and labels arrive
+ * (the outcome of each input, daily feature counts), stored evaluations and job runs. All are
+ * bookkeeping: the analyst role reads them (default privileges) and changes none of them —
+ * `predictions` is an audit trail.
  */
 export class CreateMonitoring1795720000000 implements MigrationInterface {
   name = 'CreateMonitoring1795720000000';
@@ -22,13 +24,14 @@ export class CreateMonitoring1795720000000 implements MigrationInterface {
         prediction    boolean          NOT NULL,
         probability   double precision NOT NULL,
         features      jsonb            NOT NULL,
-        latency_ms    double precision
+        latency_ms    double precision,
+        -- Load order: the evaluation folds in the rows past the last one it has seen.
+        seq           bigint           GENERATED ALWAYS AS IDENTITY UNIQUE
       )`);
+    // By time (audits, pruning). By input, `prediction_outcomes` answers: an index on the input
+    // id here would cost every load a random-order index insert per row.
     await queryRunner.query(
       `CREATE INDEX predictions_predicted_at_idx ON predictions (predicted_at)`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX predictions_input_id_idx ON predictions (input_id, predicted_at DESC)`,
     );
 
     // How far each prediction log file has been loaded: bytes of its (uncompressed) content up to
@@ -41,6 +44,48 @@ export class CreateMonitoring1795720000000 implements MigrationInterface {
         skipped_lines  bigint      NOT NULL DEFAULT 0,
         completed      boolean     NOT NULL DEFAULT false,
         updated_at     timestamptz NOT NULL DEFAULT now()
+      )`);
+
+    // The prediction that counts for each input, per model version (the latest; ties: the
+    // smallest id), with its label as last seen: the evaluation counts these rows, so a run
+    // costs the window's outcomes, not a join over the whole history. The key leads with the
+    // input id (labels are looked up by it) and compares bytes ("C").
+    await queryRunner.query(`
+      CREATE TABLE prediction_outcomes (
+        input_id      text COLLATE "C" NOT NULL,
+        model         text COLLATE "C" NOT NULL,
+        model_version text COLLATE "C" NOT NULL,
+        predicted_at  timestamptz      NOT NULL,
+        prediction_id uuid             NOT NULL,
+        prediction    boolean          NOT NULL,
+        label         boolean,
+        PRIMARY KEY (input_id, model, model_version)
+      )`);
+    // Rows arrive roughly in time order (each night's new predictions): a BRIN index finds a
+    // window's block ranges and costs next to nothing to keep up.
+    await queryRunner.query(
+      `CREATE INDEX prediction_outcomes_predicted_at_idx ON prediction_outcomes USING brin (predicted_at)`,
+    );
+
+    // Predictions per UTC day, feature and bin of the version's training reference (drift).
+    await queryRunner.query(`
+      CREATE TABLE prediction_feature_counts (
+        model         text   NOT NULL,
+        model_version text   NOT NULL,
+        day           date   NOT NULL,
+        feature       text   NOT NULL,
+        bin           text   NOT NULL,
+        count         bigint NOT NULL,
+        PRIMARY KEY (model, model_version, day, feature, bin)
+      )`);
+
+    // How far the evaluation has folded in predictions (by seq) and checked labels (by time).
+    await queryRunner.query(`
+      CREATE TABLE monitoring_checkpoints (
+        name       text        PRIMARY KEY,
+        seq        bigint,
+        at         timestamptz,
+        updated_at timestamptz NOT NULL DEFAULT now()
       )`);
 
     await queryRunner.query(`
@@ -78,7 +123,9 @@ export class CreateMonitoring1795720000000 implements MigrationInterface {
         min_labelled       integer          NOT NULL,
         metrics            jsonb            NOT NULL,
         drift              jsonb            NOT NULL,
-        ingestion          jsonb            NOT NULL
+        ingestion          jsonb            NOT NULL,
+        outcomes           jsonb            NOT NULL,
+        timings            jsonb            NOT NULL
       )`);
     await queryRunner.query(
       `CREATE INDEX model_evaluations_evaluated_at_idx ON model_evaluations (evaluated_at DESC)`,
@@ -88,6 +135,9 @@ export class CreateMonitoring1795720000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`DROP TABLE model_evaluations`);
     await queryRunner.query(`DROP TABLE job_runs`);
+    await queryRunner.query(`DROP TABLE monitoring_checkpoints`);
+    await queryRunner.query(`DROP TABLE prediction_feature_counts`);
+    await queryRunner.query(`DROP TABLE prediction_outcomes`);
     await queryRunner.query(`DROP TABLE prediction_log_checkpoints`);
     await queryRunner.query(`DROP TABLE predictions`);
   }

@@ -157,6 +157,68 @@ describe('Retraining monitor (e2e)', () => {
     expect(with201.recommendation).toBe('RETRAIN');
   });
 
+  it('should count a label that arrives late, and follow a corrected or withdrawn one', async () => {
+    const test = await app({ MODEL_DIR: await modelDirWithSalesModel() });
+    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const late = (
+      await client.query<{ id: string }>(
+        `SELECT id::text FROM sales WHERE reordered IS NULL ORDER BY id DESC LIMIT 1`,
+      )
+    ).rows[0].id;
+    const run = async () => {
+      const outcome = await test.app.get(RetrainingMonitor).run('manual');
+      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
+      const current = outcome.evaluation.metrics.versions.find((v) => v.version === version);
+      return { outcomes: outcome.evaluation.outcomes, current };
+    };
+    const label = (reordered: boolean | null) =>
+      client.query(
+        `UPDATE sales SET reordered = $2,
+                label_updated_at = CASE WHEN $2::boolean IS NULL THEN NULL
+                                        ELSE now() - interval '10 days' END
+          WHERE id = $1`,
+        [late, reordered],
+      );
+    try {
+      await appendPredictions(
+        logDir,
+        version,
+        [
+          { inputId: labels[0].id, prediction: labels[0].reordered },
+          { inputId: late, prediction: true },
+        ],
+        'predictions-testhost-3-2026-01-01.jsonl',
+      );
+      const before = await run();
+      expect(before.current).toMatchObject({ labelled: 1, unlabelled: 1 });
+
+      // Labelled later, with a backdated label_updated_at: the trigger's change time counts.
+      await label(true);
+      const labelled = await run();
+      expect(labelled.outcomes).toMatchObject({ predictions: 0, labelsChanged: 1 });
+      expect(labelled.current).toMatchObject({ labelled: 2, unlabelled: 0 });
+      expect(labelled.current?.metrics.confusion.truePositive).toBe(labels[0].reordered ? 2 : 1);
+
+      await label(false);
+      const corrected = await run();
+      expect(corrected.current?.metrics.confusion.falsePositive).toBe(1);
+
+      await label(null);
+      const withdrawn = await run();
+      expect(withdrawn.current).toMatchObject({ labelled: 1, unlabelled: 1 });
+
+      // Nothing changed: nothing is counted twice.
+      const again = await run();
+      expect(again.outcomes).toMatchObject({ predictions: 0, labelsChanged: 0 });
+      expect(again.current).toEqual(withdrawn.current);
+    } finally {
+      await label(null);
+      await client.end();
+    }
+  });
+
   it('should run once when two replicas fire the same scheduled run together', async () => {
     const [a, b] = [await app(), await app()];
     const at = new Date(Date.UTC(2020, 0, 1, 2));

@@ -26,6 +26,7 @@ export * from './monitoring/evaluation.scheduler';
 export * from './monitoring/ground-truth.source';
 export * from './monitoring/model-evaluation';
 export * from './monitoring/monitoring.options';
+export * from './monitoring/outcome-tracker';
 export * from './monitoring/population-stability';
 export * from './monitoring/prediction-log.ingester';
 export * from './monitoring/retraining-recommender';

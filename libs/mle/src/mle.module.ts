@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/c
 import { ScheduleModule } from '@nestjs/schedule';
 import { AccuracyEvaluator } from './monitoring/accuracy-evaluator';
 import { DriftDetector } from './monitoring/drift-detector';
+import { OutcomeTracker } from './monitoring/outcome-tracker';
 import { EvaluationScheduler } from './monitoring/evaluation.scheduler';
 import { GroundTruthSource } from './monitoring/ground-truth.source';
 import { PredictionLogIngester } from './monitoring/prediction-log.ingester';
@@ -85,6 +86,7 @@ export class MleModule {
           PredictionLogIngester,
           AccuracyEvaluator,
           DriftDetector,
+          OutcomeTracker,
           RetrainingEvents,
           RetrainingWebhookNotifier,
           RetrainingMonitor,

@@ -31,6 +31,7 @@ function report(e: StoredEvaluation): string {
     `Window ${e.window.from.slice(0, 16)} → ${e.window.to.slice(0, 16)} UTC, threshold ${pct(e.threshold)}, minimum ${e.minLabelled} labels`,
     `Ingested ${e.ingestion.inserted.toLocaleString('en-US')} new predictions from ${e.ingestion.filesRead} of ${e.ingestion.files} files` +
       ` (${e.ingestion.duplicates} duplicates, ${e.ingestion.skipped} malformed lines skipped) in ${e.ingestion.seconds.toFixed(1)} s`,
+    `Counted ${e.outcomes.predictions.toLocaleString('en-US')} new predictions and ${e.outcomes.labelsChanged.toLocaleString('en-US')} changed labels in ${e.timings.updateSeconds.toFixed(1)} s; evaluated in ${e.timings.evaluateSeconds.toFixed(2)} s`,
     '',
     `  ${'version (* = current)'.padEnd(30)}${'labelled'.padStart(9)}${'coverage'.padStart(9)}${'accuracy'.padStart(9)}${'95% CI'.padStart(14)}${'precision'.padStart(11)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'majority'.padStart(9)}`,
     ...e.metrics.versions.map((v) => versionRow(v, v.version === e.modelVersion)),

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BinaryMetrics, metricsFromConfusion } from '../metrics/binary-metrics';
-import { GroundTruthSource } from './ground-truth.source';
 
 export interface EvaluationWindow {
   from: Date;
@@ -38,41 +37,32 @@ interface Row {
 }
 
 /**
- * Joins logged predictions with the ground truth in PostgreSQL and counts the confusion matrix
- * per model version and overall, in one query over the window.
+ * Counts the confusion matrix per model version and overall over the window, in one query over
+ * `prediction_outcomes` (kept up to date by `OutcomeTracker`): each row is the prediction that
+ * counts for one input and version, with its label.
  *
  * When an input id was predicted several times by one version, the latest prediction counts:
  * a retry or a re-scoring replaces the earlier answer, and counting every call would give more
- * weight to the inputs that clients happened to retry. Overall counts each (input, version)
- * once.
+ * weight to the inputs that clients happened to retry. An input counts in the window when that
+ * latest prediction falls in it. Overall counts each (input, version) once.
  */
 @Injectable()
 export class AccuracyEvaluator {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly groundTruth: GroundTruthSource,
-  ) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async evaluate(model: string, window: EvaluationWindow): Promise<AccuracyEvaluation> {
     const rows = await this.dataSource.query<Row[]>(
-      `WITH latest AS (
-         SELECT DISTINCT ON (p.input_id, p.model_version)
-                p.input_id, p.model_version, p.prediction, p.predicted_at
-           FROM predictions p
-          WHERE p.model = $1 AND p.predicted_at >= $2 AND p.predicted_at < $3
-          ORDER BY p.input_id, p.model_version, p.predicted_at DESC, p.id
-       )
-       SELECT l.model_version,
-              count(*) FILTER (WHERE g.label IS NOT NULL)::int              AS labelled,
-              count(*) FILTER (WHERE g.label IS NULL)::int                  AS unlabelled,
-              count(*) FILTER (WHERE l.prediction AND g.label)::int         AS tp,
-              count(*) FILTER (WHERE l.prediction AND NOT g.label)::int     AS fp,
-              count(*) FILTER (WHERE NOT l.prediction AND NOT g.label)::int AS tn,
-              count(*) FILTER (WHERE NOT l.prediction AND g.label)::int     AS fn,
-              max(l.predicted_at)                                           AS last_prediction_at
-         FROM latest l
-         LEFT JOIN ${this.groundTruth.labelsRelation()} g ON g.input_id = l.input_id
-        GROUP BY ROLLUP (l.model_version)`,
+      `SELECT model_version,
+              count(*) FILTER (WHERE label IS NOT NULL)::int              AS labelled,
+              count(*) FILTER (WHERE label IS NULL)::int                  AS unlabelled,
+              count(*) FILTER (WHERE prediction AND label)::int           AS tp,
+              count(*) FILTER (WHERE prediction AND NOT label)::int       AS fp,
+              count(*) FILTER (WHERE NOT prediction AND NOT label)::int   AS tn,
+              count(*) FILTER (WHERE NOT prediction AND label)::int       AS fn,
+              max(predicted_at)                                           AS last_prediction_at
+         FROM prediction_outcomes
+        WHERE model = $1 AND predicted_at >= $2 AND predicted_at < $3
+        GROUP BY ROLLUP (model_version)`,
       [model, window.from, window.to],
     );
     const summarise = (row: Row | undefined) => {

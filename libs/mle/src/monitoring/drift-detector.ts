@@ -22,8 +22,10 @@ export interface DriftReport {
 
 /**
  * Population Stability Index of every feature between the predictions a version made in the
- * window and the training reference in its manifest, counted in one pass in PostgreSQL:
- * numbers by `width_bucket` over the reference's quantile edges, categories by value.
+ * window and the training reference in its manifest. The predictions are counted per UTC day,
+ * feature and bin as they are loaded (`FeatureCounts`: numbers by the bin of the reference's
+ * quantile edges, categories by value), so the window is whole UTC days: from the
+ * day its start falls on to today.
  */
 @Injectable()
 export class DriftDetector {
@@ -46,25 +48,17 @@ export class DriftDetector {
         note: 'the manifest has no reference distribution',
       };
     }
-    // Edges as a Postgres array literal; NULL marks a categorical feature.
-    const edges = names.map((name) => {
-      const ref = reference[name];
-      return ref.kind === 'numeric' ? `{${ref.edges.join(',')}}` : null;
-    });
-    const rows = await this.dataSource.query<{ name: string; bin: string | null; count: number }[]>(
-      `WITH ref AS (SELECT * FROM unnest($5::text[], $6::text[]) AS r(name, edges))
-       SELECT r.name,
-              CASE WHEN r.edges IS NULL THEN p.features ->> r.name
-                   ELSE width_bucket((p.features ->> r.name)::float8, r.edges::float8[])::text
-              END AS bin,
-              count(*)::int AS count
-         FROM predictions p CROSS JOIN ref r
-        WHERE p.model = $1 AND p.model_version = $2 AND p.predicted_at >= $3 AND p.predicted_at < $4
+    const rows = await this.dataSource.query<{ name: string; bin: string; count: number }[]>(
+      `SELECT feature AS name, bin, sum(count)::float8 AS count
+         FROM prediction_feature_counts
+        WHERE model = $1 AND model_version = $2 AND feature = ANY($5::text[])
+          AND day >= ($3::timestamptz AT TIME ZONE 'UTC')::date
+          AND day <= ($4::timestamptz AT TIME ZONE 'UTC')::date
         GROUP BY 1, 2`,
-      [model, version, window.from, window.to, names, edges],
+      [model, version, window.from, window.to, names],
     );
     const counts = new Map<string, Map<string, number>>(names.map((name) => [name, new Map()]));
-    for (const row of rows) counts.get(row.name)?.set(row.bin ?? 'null', row.count);
+    for (const row of rows) counts.get(row.name)?.set(row.bin, row.count);
     const predictions = [...(counts.get(names[0])?.values() ?? [])].reduce((sum, n) => sum + n, 0);
     if (predictions < options.minSample) {
       return {

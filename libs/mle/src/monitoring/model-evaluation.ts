@@ -1,6 +1,7 @@
 import { AccuracyEvaluation } from './accuracy-evaluator';
 import { DriftReport } from './drift-detector';
 import { Recommendation } from './monitoring.options';
+import { OutcomeUpdate } from './outcome-tracker';
 import { IngestionSummary } from './prediction-log.ingester';
 
 /** One evaluation, as stored in `model_evaluations` and served by the status endpoint. */
@@ -21,4 +22,7 @@ export interface StoredEvaluation {
   metrics: AccuracyEvaluation;
   drift: DriftReport;
   ingestion: IngestionSummary;
+  /** What the run folded in (new predictions, changed labels), and how long each step took. */
+  outcomes: Omit<OutcomeUpdate, 'seconds'>;
+  timings: { ingestSeconds: number; updateSeconds: number; evaluateSeconds: number };
 }

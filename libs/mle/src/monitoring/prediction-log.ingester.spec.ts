@@ -13,6 +13,7 @@ import {
 import { PredictionRecord } from '../prediction-log/prediction-record';
 import { MAX_LINE_BYTES } from './ingestion/line.splitter';
 import { PredictionLogIngester } from './prediction-log.ingester';
+import { ReferenceDistribution } from './reference-distribution';
 
 const record = (n: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
   ts: new Date(Date.UTC(2026, 10, 1) + n * 1_000).toISOString(),
@@ -84,7 +85,9 @@ describe(PredictionLogIngester.name, () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mle-ingester-'));
-    await dataSource.query('TRUNCATE predictions, prediction_log_checkpoints');
+    await dataSource.query(
+      'TRUNCATE predictions, prediction_log_checkpoints, prediction_feature_counts',
+    );
   });
 
   afterEach(async () => {
@@ -194,6 +197,51 @@ describe(PredictionLogIngester.name, () => {
     expect(await storedRequestIds()).toEqual(requestIds(1, 7));
   });
 
+  it('should count features for drift once per line, also when lines are read again', async () => {
+    const reference: ReferenceDistribution = {
+      region: { kind: 'categorical', proportions: { north: 1 } },
+      unit_price: { kind: 'numeric', edges: [5, 20], proportions: [0.2, 0.6, 0.2] },
+      quantity: { kind: 'numeric', edges: [3], proportions: [0.5, 0.5] },
+      promo: { kind: 'categorical', proportions: { true: 0.5, false: 0.5 } },
+    };
+    const referenceOf = (_model: string, version: string) =>
+      version === 'v1' ? reference : undefined;
+    await write(logName(), jsonl(records(1, 3)));
+    await write(logName('api-1', 41, '.1'), jsonl(records(4, 5)));
+    await ingester().ingest(undefined, referenceOf);
+    await dataSource.query('DELETE FROM prediction_log_checkpoints');
+    await append(
+      logName('api-1', 41, '.1'),
+      jsonl([...records(6, 7), record(8, { modelVersion: 'v2' })]),
+    );
+
+    const summary = await ingester().ingest(undefined, referenceOf);
+
+    expect(summary).toMatchObject({
+      inserted: 3,
+      duplicates: 5,
+      uncountedVersions: ['sales-reorder v2'],
+    });
+    const counts = await dataSource.query<{ feature: string; bin: string; count: string }[]>(
+      `SELECT feature, bin, count FROM prediction_feature_counts
+        WHERE model = 'sales-reorder' AND model_version = 'v1' AND day = '2026-11-01'
+        ORDER BY feature, bin`,
+    );
+    // Records 1–7: quantity n (edge 3), promo when n is even, the same region and price.
+    expect(counts.map((c) => [c.feature, c.bin, Number(c.count)])).toEqual([
+      ['promo', 'false', 4],
+      ['promo', 'true', 3],
+      ['quantity', '0', 2],
+      ['quantity', '1', 5],
+      ['region', 'north', 7],
+      ['unit_price', '1', 7],
+    ]);
+    const [{ n }] = await dataSource.query<{ n: string }[]>(
+      `SELECT count(*) AS n FROM prediction_feature_counts WHERE model_version <> 'v1'`,
+    );
+    expect(Number(n)).toBe(0);
+  });
+
   it('should skip a truncated last line of a gzipped file and mark the file completed', async () => {
     const complete = jsonl(records(1, 3));
     await write(logName(), complete + JSON.stringify(record(4)).slice(0, 50));
@@ -297,6 +345,7 @@ describe(PredictionLogIngester.name, () => {
       probability: expected.probability,
       features: expected.features,
       latency_ms: expected.latencyMs,
+      seq: expect.stringMatching(/^\d+$/) as unknown,
     });
   });
 

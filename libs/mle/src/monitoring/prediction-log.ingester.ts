@@ -9,6 +9,7 @@ import { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { PREDICTION_LOG_OPTIONS } from '../mle.constants';
 import { PredictionLogOptions } from '../prediction-log/prediction-log.options';
+import { ReferenceLookup } from './ingestion/feature-counts';
 import { LineSplitter } from './ingestion/line.splitter';
 import { parsePredictionLine } from './ingestion/prediction-line.parser';
 import { findPredictionLogFiles, PredictionLogFile } from './ingestion/prediction-log.finder';
@@ -27,6 +28,8 @@ export interface IngestionSummary {
   duplicates: number;
   /** Malformed lines, and truncated last lines of gzipped files. */
   skipped: number;
+  /** `model version` of loaded predictions not counted for drift: no training reference. */
+  uncountedVersions: string[];
   seconds: number;
 }
 
@@ -74,8 +77,15 @@ export class PredictionLogIngester {
     @Inject(PREDICTION_LOG_OPTIONS) private readonly options: PredictionLogOptions,
   ) {}
 
-  /** Loads every new line of every prediction log file under the log folder. */
-  async ingest(onProgress?: IngestionProgressListener): Promise<IngestionSummary> {
+  /**
+   * Loads every new line of every prediction log file under the log folder. With `referenceOf`,
+   * the lines are also counted per day, feature and bin of their version's training reference
+   * (for drift), in the same transactions.
+   */
+  async ingest(
+    onProgress?: IngestionProgressListener,
+    referenceOf?: ReferenceLookup,
+  ): Promise<IngestionSummary> {
     const started = performance.now();
     const files = await findPredictionLogFiles(this.options.dir);
     const summary: IngestionSummary = {
@@ -85,6 +95,7 @@ export class PredictionLogIngester {
       inserted: 0,
       duplicates: 0,
       skipped: 0,
+      uncountedVersions: [],
       seconds: 0,
     };
     if (files.length > 0) {
@@ -94,7 +105,7 @@ export class PredictionLogIngester {
       let failed = false;
       const next = () => (failed ? undefined : queue.next().value);
       const lanes = Array.from({ length: Math.min(LANES, pending.length) }, () =>
-        this.lane(next, checkpoints, summary, onProgress).catch((error: unknown) => {
+        this.lane(next, checkpoints, summary, onProgress, referenceOf).catch((error: unknown) => {
           failed = true;
           throw error;
         }),
@@ -112,10 +123,11 @@ export class PredictionLogIngester {
     checkpoints: Map<string, Checkpoint>,
     summary: IngestionSummary,
     onProgress: IngestionProgressListener | undefined,
+    referenceOf: ReferenceLookup | undefined,
   ): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
-    const run = new IngestionRun(client, summary);
+    const run = new IngestionRun(client, summary, referenceOf);
     try {
       for (let file = next(); file; file = next()) {
         const lines = await this.read(run, file, checkpoints.get(file.name));
@@ -234,7 +246,7 @@ async function openLogFile(
 class IngestionRun {
   /** The error of a failed commit: the run stops with it. */
   failure: Error | undefined;
-  private batch = new PredictionBatch();
+  private batch: PredictionBatch;
   private committing: Promise<void> = Promise.resolve();
   private current: CheckpointAdvance | undefined;
   private fileLines = 0;
@@ -242,7 +254,10 @@ class IngestionRun {
   constructor(
     private readonly client: PoolClient,
     readonly summary: IngestionSummary,
-  ) {}
+    private readonly referenceOf: ReferenceLookup | undefined,
+  ) {
+    this.batch = new PredictionBatch(referenceOf);
+  }
 
   /** Starts a file whose checkpoint is at `expected` (null: none). */
   begin(file: string, expected: number | null): void {
@@ -315,7 +330,7 @@ class IngestionRun {
 
   private async dispatch(): Promise<void> {
     const batch = this.batch;
-    this.batch = new PredictionBatch();
+    this.batch = new PredictionBatch(this.referenceOf);
     if (this.current) {
       // The file being read goes on in the new batch, from where this one leaves it.
       const { file, position } = this.current;
@@ -331,9 +346,14 @@ class IngestionRun {
     await this.committing;
     if (this.failure) throw this.failure;
     this.committing = batch.commit(this.client).then(
-      ({ staged, inserted }) => {
+      ({ staged, inserted, uncounted }) => {
         this.summary.inserted += inserted;
         this.summary.duplicates += staged - inserted;
+        for (const version of uncounted) {
+          if (!this.summary.uncountedVersions.includes(version)) {
+            this.summary.uncountedVersions.push(version);
+          }
+        }
       },
       (error: Error) => {
         this.failure = error;

@@ -10,7 +10,10 @@ import { ModelRegistry } from '../registry/model.registry';
 import { AccuracyEvaluator } from './accuracy-evaluator';
 import { DriftDetector, DriftReport } from './drift-detector';
 import { StoredEvaluation } from './model-evaluation';
+import { OutcomeTracker } from './outcome-tracker';
+import { ReferenceLookup } from './ingestion/feature-counts';
 import { IngestionProgressListener, PredictionLogIngester } from './prediction-log.ingester';
+import { ReferenceDistribution } from './reference-distribution';
 import { recommend } from './retraining-recommender';
 import { RetrainingWebhookNotifier } from './retraining-webhook.notifier';
 import { RetrainingEvents } from './retraining.events';
@@ -53,6 +56,8 @@ interface EvaluationRow {
   metrics: StoredEvaluation['metrics'];
   drift: StoredEvaluation['drift'];
   ingestion: StoredEvaluation['ingestion'];
+  outcomes: StoredEvaluation['outcomes'];
+  timings: StoredEvaluation['timings'];
 }
 
 function toEvaluation(row: EvaluationRow): StoredEvaluation {
@@ -72,6 +77,8 @@ function toEvaluation(row: EvaluationRow): StoredEvaluation {
     metrics: row.metrics,
     drift: row.drift,
     ingestion: row.ingestion,
+    outcomes: row.outcomes,
+    timings: row.timings,
   };
 }
 
@@ -89,10 +96,12 @@ function toEvaluation(row: EvaluationRow): StoredEvaluation {
 export class RetrainingMonitor {
   private readonly logger = new Logger('RetrainingMonitor');
   private active = false;
+  private readonly referenceCache = new Map<string, ReferenceDistribution>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ingester: PredictionLogIngester,
+    private readonly outcomes: OutcomeTracker,
     private readonly evaluator: AccuracyEvaluator,
     private readonly drift: DriftDetector,
     private readonly registry: ModelRegistry,
@@ -210,7 +219,12 @@ export class RetrainingMonitor {
     onProgress?: IngestionProgressListener,
   ): Promise<StoredEvaluation> {
     const { monitoring } = this.options;
-    const ingestion = await this.ingester.ingest(onProgress);
+    const ingestion = await this.ingester.ingest(
+      onProgress,
+      await this.references(this.registry.name),
+    );
+    const { seconds: updateSeconds, ...outcomes } = await this.outcomes.update();
+    const evaluating = performance.now();
     const to = new Date();
     const window = { from: new Date(to.getTime() - monitoring.windowDays * DAY_MS), to };
     const model = this.registry.name;
@@ -228,10 +242,16 @@ export class RetrainingMonitor {
         .map((f) => f.feature),
     });
     const accuracy = ofVersion && ofVersion.labelled > 0 ? ofVersion.metrics.accuracy : null;
+    const timings = {
+      ingestSeconds: ingestion.seconds,
+      updateSeconds,
+      evaluateSeconds: (performance.now() - evaluating) / 1000,
+    };
     const [row] = await this.dataSource.query<EvaluationRow[]>(
       `INSERT INTO model_evaluations (job_run_id, window_from, window_to, model, model_version,
-         recommendation, reasons, accuracy, labelled, threshold, min_labelled, metrics, drift, ingestion)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+         recommendation, reasons, accuracy, labelled, threshold, min_labelled, metrics, drift,
+         ingestion, outcomes, timings)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
       [
         jobRunId,
         window.from,
@@ -254,9 +274,28 @@ export class RetrainingMonitor {
           },
         ),
         JSON.stringify(ingestion),
+        JSON.stringify(outcomes),
+        JSON.stringify(timings),
       ],
     );
     return toEvaluation(row);
+  }
+
+  /**
+   * The training references of the served model's versions under MODEL_DIR, which the new
+   * predictions are counted by for drift. Read once per version: versions never change.
+   */
+  private async references(model: string): Promise<ReferenceLookup> {
+    for (const version of await this.store.versions(model)) {
+      const key = `${model}\u0000${version}`;
+      if (this.referenceCache.has(key)) continue;
+      try {
+        this.referenceCache.set(key, (await this.store.read(model, version)).manifest.reference);
+      } catch {
+        // A partial or damaged version: its predictions are reported as not counted.
+      }
+    }
+    return (m, version) => this.referenceCache.get(`${m}\u0000${version}`);
   }
 
   private async measureDrift(

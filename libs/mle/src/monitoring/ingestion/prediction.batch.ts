@@ -2,8 +2,10 @@ import { createHash, hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DatabaseError, PoolClient } from 'pg';
+import { Features } from '../../feature-schema';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyEncoder } from './binary-copy.encoder';
+import { FeatureCounts, ReferenceLookup } from './feature-counts';
 import { ValidPrediction } from './prediction-line.parser';
 
 /** How far a batch takes one file: the checkpoint row its transaction writes. */
@@ -22,6 +24,8 @@ export interface CheckpointAdvance {
 export interface BatchOutcome {
   staged: number;
   inserted: number;
+  /** `model version` of predictions that were not counted for drift: no training reference. */
+  uncounted: string[];
 }
 
 const COLUMNS =
@@ -37,8 +41,9 @@ const lineId: (line: string) => string =
     : (line) => createHash('md5').update(line).digest('hex');
 
 /**
- * Valid lines, staged in COPY's binary format, and the checkpoints they advance, written in one
- * transaction, so that a line lands exactly once whatever fails when.
+ * Valid lines, staged in COPY's binary format, the checkpoints they advance and the lines'
+ * feature counts (drift), written in one transaction, so that a line lands exactly once
+ * whatever fails when.
  *
  * The rows are copied straight into `predictions`. Should one already be there (a line read
  * again after a lost checkpoint), that transaction is rolled back and the batch goes through a
@@ -52,10 +57,17 @@ export class PredictionBatch {
   private rows = new BinaryCopyEncoder();
   private data: Buffer | undefined;
   private readonly advances: CheckpointAdvance[] = [];
+  private counts = new FeatureCounts();
+  /** `model version` of staged predictions without a reference to count them by. */
+  private readonly uncounted = new Set<string>();
+
+  /** `referenceOf` gives the training reference each version's predictions are counted by. */
+  constructor(private readonly referenceOf?: ReferenceLookup) {}
 
   /** Stages a valid line; `prediction` is what `parsePredictionLine` made of it. */
   add(line: string, prediction: ValidPrediction): void {
     const rows = this.rows;
+    this.count(prediction);
     rows.row(10);
     rows.uuid(lineId(line));
     rows.text(prediction.requestId);
@@ -86,7 +98,8 @@ export class PredictionBatch {
   async commit(client: PoolClient): Promise<BatchOutcome> {
     this.data ??= this.rows.finish();
     const advances = this.advances.filter((a) => a.completed || a.position !== (a.expected ?? 0));
-    if (this.staged === 0 && advances.length === 0) return { staged: 0, inserted: 0 };
+    const uncounted = [...this.uncounted];
+    if (this.staged === 0 && advances.length === 0) return { staged: 0, inserted: 0, uncounted };
     try {
       let inserted = this.staged;
       await this.begin(client);
@@ -98,15 +111,24 @@ export class PredictionBatch {
           await client.query('ROLLBACK');
           inserted = await this.insertNew(client);
         }
+        await this.counts.save(client);
       }
       if (advances.length > 0) await saveCheckpoints(client, advances);
       await client.query('COMMIT');
-      return { staged: this.staged, inserted };
+      return { staged: this.staged, inserted, uncounted };
     } catch (error) {
       // A ROLLBACK that fails leaves a broken connection, which the pool discards.
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** Counts a staged prediction's features by its version's reference, if there is one. */
+  private count(p: Pick<ValidPrediction, 'model' | 'modelVersion' | 'at' | 'features'>): void {
+    if (!this.referenceOf) return;
+    const reference = this.referenceOf(p.model, p.modelVersion);
+    if (reference) this.counts.add(p.model, p.modelVersion, p.at, p.features, reference);
+    else this.uncounted.add(`${p.model} ${p.modelVersion}`);
   }
 
   private async begin(client: PoolClient): Promise<void> {
@@ -123,18 +145,35 @@ export class PredictionBatch {
     );
   }
 
-  /** Inserts the rows not yet in `predictions`; the number inserted. */
+  /** Inserts the rows not yet in `predictions`, and counts them; the number inserted. */
   private async insertNew(client: PoolClient): Promise<number> {
     await this.begin(client);
     await client.query(
-      'CREATE TEMP TABLE prediction_log_staging (LIKE predictions) ON COMMIT DROP',
+      `CREATE TEMP TABLE prediction_log_staging ON COMMIT DROP AS
+       SELECT ${COLUMNS} FROM predictions WITH NO DATA`,
     );
     await this.copyInto(client, 'prediction_log_staging');
-    const result = await client.query(
+    const result = await client.query<{
+      model: string;
+      model_version: string;
+      at: number;
+      features: Features;
+    }>(
       `INSERT INTO predictions (${COLUMNS})
        SELECT ${COLUMNS} FROM prediction_log_staging
-       ON CONFLICT (id) DO NOTHING`,
+       ON CONFLICT (id) DO NOTHING
+       RETURNING model, model_version, extract(epoch FROM predicted_at) * 1000 AS at, features`,
     );
+    // Only the rows inserted now count for drift: the others were counted when they were.
+    this.counts = new FeatureCounts();
+    for (const row of result.rows) {
+      this.count({
+        model: row.model,
+        modelVersion: row.model_version,
+        at: Number(row.at),
+        features: row.features,
+      });
+    }
     return result.rowCount ?? 0;
   }
 }
