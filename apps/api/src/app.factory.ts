@@ -1,5 +1,4 @@
 import { MetricsRegistry } from '@app/mle';
-import helmet from '@fastify/helmet';
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -9,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import { AppModule, AppOptions } from './app.module';
 import { Env } from './config/env.validation';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { SECURITY_HEADERS } from './http/security-headers';
 import { HttpMetrics } from './metrics/http-metrics';
 
 // An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh UUID.
@@ -50,23 +50,12 @@ export async function createApp(
   // JSON only: a text/plain body is 415, not a string handed to the handlers.
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
     done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
   app.get(MetricsRegistry); // registered before the first request
 
-  await app.register(helmet, {
-    // Swagger UI at /docs needs inline styles and scripts; everything else stays strict.
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: [`'self'`],
-        styleSrc: [`'self'`, `'unsafe-inline'`],
-        imgSrc: [`'self'`, 'data:'],
-        scriptSrc: [`'self'`, `'unsafe-inline'`],
-      },
-    },
-  });
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
 
   const document = SwaggerModule.createDocument(

@@ -352,10 +352,21 @@ describe('POST /predict (e2e)', () => {
       expect(ui.text).toContain('swagger');
     });
 
-    it('should send security headers', async () => {
-      const response = await http().get('/health/live').expect(200);
-      expect(response.headers['x-content-type-options']).toBe('nosniff');
-      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+    it('should send security headers on answers and on errors alike', async () => {
+      for (const response of [
+        await http().get('/health/live').expect(200),
+        await http().get('/no-such-route').expect(404),
+        await http().post('/predict').set('content-type', 'text/plain').send('x').expect(415),
+      ]) {
+        expect(response.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'strict-transport-security': 'max-age=31536000; includeSubDomains',
+          'referrer-policy': 'no-referrer',
+        });
+        expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+        expect(response.headers['content-security-policy']).toContain("object-src 'none'");
+      }
     });
   });
 });
