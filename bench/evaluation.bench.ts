@@ -1,4 +1,5 @@
 import { PredictionRecord } from '@app/mle';
+import { CHANNELS, PRODUCT_CATEGORIES, REGIONS } from '@app/sales';
 import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgres.server';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -20,19 +21,6 @@ const SALES = Math.ceil(PREDICTIONS * 1.2); // the last 30 days of sales are unl
 const PROCESSES = 4;
 const FILES_PER_PROCESS = 5;
 const DAY = 86_400_000;
-
-const REGIONS = ['north', 'south', 'east', 'west', 'central'];
-const CHANNELS = ['online', 'store', 'partner'];
-const CATEGORIES = [
-  'electronics',
-  'grocery',
-  'apparel',
-  'home',
-  'beauty',
-  'toys',
-  'sports',
-  'books',
-];
 
 async function freePort(): Promise<number> {
   return new Promise((done) => {
@@ -87,7 +75,7 @@ function* lines(count: number, offset: number, version: string): Generator<strin
       features: {
         region: REGIONS[n % 5],
         channel: CHANNELS[n % 3],
-        product_category: CATEGORIES[n % 8],
+        product_category: PRODUCT_CATEGORIES[n % 8],
         unit_price: 5 + (n % 500),
         quantity: 1 + (n % 4),
         discount_pct: n % 30,

@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { AddressInfo, createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { EXAMPLE_FEATURES as FEATURES } from '../apps/api/src/predict/dto/predict-request.dto';
 
 // npm run bench — HTTP throughput and latency of POST /predict, measured with autocannon on this
 // machine (the load generator shares the cores with the service). Scenarios run one after
@@ -11,18 +12,6 @@ import { join, resolve } from 'node:path';
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = 3;
-
-const FEATURES = {
-  region: 'south',
-  channel: 'online',
-  product_category: 'grocery',
-  unit_price: 6.49,
-  quantity: 3,
-  discount_pct: 10,
-  promo: true,
-  customer_tenure_days: 540,
-  items_in_basket: 4,
-};
 
 async function freePort(): Promise<number> {
   return new Promise((done) => {

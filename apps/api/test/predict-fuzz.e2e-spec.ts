@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createTestApp, TestApp } from './test-app';
+import { EXAMPLE_FEATURES as FEATURES } from '../src/predict/dto/predict-request.dto';
 
 // A seeded generator: the same bodies every run, so a failure can be replayed.
 function mulberry32(seed: number) {
@@ -12,17 +13,6 @@ function mulberry32(seed: number) {
   };
 }
 
-const FEATURES = {
-  region: 'south',
-  channel: 'online',
-  product_category: 'grocery',
-  unit_price: 6.49,
-  quantity: 3,
-  discount_pct: 10,
-  promo: true,
-  customer_tenure_days: 540,
-  items_in_basket: 4,
-};
 const HOSTILE_KEYS = [
   '__proto__',
   'constructor',

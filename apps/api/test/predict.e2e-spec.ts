@@ -3,18 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createTestApp, TestApp } from './test-app';
+import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
 
-const features = {
-  region: 'south',
-  channel: 'online',
-  product_category: 'grocery',
-  unit_price: 6.49,
-  quantity: 3,
-  discount_pct: 10,
-  promo: true,
-  customer_tenure_days: 540,
-  items_in_basket: 4,
-};
 const OPS = 'test-ops-token-0123456789';
 
 async function logLines(dir: string): Promise<Record<string, unknown>[]> {

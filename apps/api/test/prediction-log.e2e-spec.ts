@@ -8,18 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { testDatabaseUrl } from '../../../test/test-database';
 import { createTestApp, modelDirWithSalesModel } from './test-app';
-
-const features = {
-  region: 'south',
-  channel: 'online',
-  product_category: 'grocery',
-  unit_price: 6.49,
-  quantity: 3,
-  discount_pct: 10,
-  promo: true,
-  customer_tenure_days: 540,
-  items_in_basket: 4,
-};
+import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
 
 interface LoggedLine {
   requestId: string;

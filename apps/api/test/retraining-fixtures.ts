@@ -9,6 +9,7 @@ import {
   migrateTestDatabase,
   openTestDataSource,
 } from '../../../test/test-database';
+import { EXAMPLE_FEATURES as FEATURES } from '../src/predict/dto/predict-request.dto';
 
 /** A scratch database with the migrations and demo sales, for a spec of its own. */
 export async function scratchDatabaseWithSales(
@@ -31,18 +32,6 @@ export async function emptyDir(prefix: string): Promise<string> {
   await chmod(dir, 0o755);
   return dir;
 }
-
-const FEATURES = {
-  region: 'south',
-  channel: 'online',
-  product_category: 'grocery',
-  unit_price: 6.49,
-  quantity: 3,
-  discount_pct: 10,
-  promo: true,
-  customer_tenure_days: 540,
-  items_in_basket: 4,
-};
 
 /** Appends hand-made prediction log lines, as another process of the service would write them. */
 export async function appendPredictions(
