@@ -28,10 +28,11 @@ export class CreateMonitoring1795720000000 implements MigrationInterface {
         -- Load order: the evaluation folds in the rows past the last one it has seen.
         seq           bigint           GENERATED ALWAYS AS IDENTITY UNIQUE
       )`);
-    // By time (audits, pruning). By input, `prediction_outcomes` answers: an index on the input
-    // id here would cost every load a random-order index insert per row.
+    // By time (audits, pruning), as BRIN: lines are loaded roughly in time order, and a B-tree
+    // would cost every load an index insert per row (a quarter of the load time here). By input,
+    // `prediction_outcomes` answers.
     await queryRunner.query(
-      `CREATE INDEX predictions_predicted_at_idx ON predictions (predicted_at)`,
+      `CREATE INDEX predictions_predicted_at_idx ON predictions USING brin (predicted_at)`,
     );
 
     // How far each prediction log file has been loaded: bytes of its (uncompressed) content up to

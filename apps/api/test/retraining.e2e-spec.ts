@@ -157,6 +157,50 @@ describe('Retraining monitor (e2e)', () => {
     expect(with201.recommendation).toBe('RETRAIN');
   });
 
+  it('should keep the latest prediction of an input when lines arrive out of order across runs', async () => {
+    const test = await app({ MODEL_DIR: await modelDirWithSalesModel() });
+    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    const [sale] = labels;
+    const file = 'predictions-testhost-4-2026-01-01.jsonl';
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
+    const run = async () => {
+      const outcome = await test.app.get(RetrainingMonitor).run('manual');
+      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
+      const current = outcome.evaluation.metrics.versions.find((v) => v.version === version);
+      return current?.metrics.confusion;
+    };
+    const right = sale.reordered;
+
+    await appendPredictions(
+      logDir,
+      version,
+      [{ inputId: sale.id, prediction: right, ts: hoursAgo(2) }],
+      file,
+    );
+    const first = await run();
+    // An older answer loaded later (another replica's file read late) does not replace it…
+    await appendPredictions(
+      logDir,
+      version,
+      [{ inputId: sale.id, prediction: !right, ts: hoursAgo(3) }],
+      file,
+    );
+    expect(await run()).toEqual(first);
+    // …a newer one does.
+    await appendPredictions(
+      logDir,
+      version,
+      [{ inputId: sale.id, prediction: !right, ts: hoursAgo(1) }],
+      file,
+    );
+    const last = await run();
+    expect(last).not.toEqual(first);
+    const wrong = right
+      ? { truePositive: 0, falsePositive: 0, trueNegative: 0, falseNegative: 1 }
+      : { truePositive: 0, falsePositive: 1, trueNegative: 0, falseNegative: 0 };
+    expect(last).toEqual(wrong);
+  });
+
   it('should count a label that arrives late, and follow a corrected or withdrawn one', async () => {
     const test = await app({ MODEL_DIR: await modelDirWithSalesModel() });
     const version = test.app.get(ModelRegistry).current!.manifest.version;
