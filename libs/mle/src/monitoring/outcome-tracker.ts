@@ -40,8 +40,10 @@ const ANALYZE_AFTER = 50_000;
  * are folded in, looking their labels up.
  *
  * A run's cost follows the new predictions and changed labels, not the history. Everything is
- * written in one transaction with its checkpoints; it runs under the retraining monitor's lock.
- * (The daily feature counts for drift are written by the ingestion, with the rows.)
+ * written in one transaction with its checkpoints. It runs under the retraining monitor's lock,
+ * after the ingestion has committed: `predictions` has no writer in flight, so no row with a
+ * `seq` below the checkpoint can appear later. (The daily feature counts for drift are written
+ * by the ingestion, with the rows.)
  */
 @Injectable()
 export class OutcomeTracker {
@@ -53,7 +55,7 @@ export class OutcomeTracker {
   async update(): Promise<OutcomeUpdate> {
     const started = performance.now();
     const result = await this.dataSource.transaction(async (manager) => {
-      // The first run after a large load sorts and joins all of it: in memory, not on disk.
+      // The first run after a large load sorts and joins all of it: more of it in memory.
       await manager.query(`SET LOCAL work_mem = '64MB'`);
       const labelsChanged = await this.refreshLabels(manager);
       const predictions = await this.foldPredictions(manager);
