@@ -1,4 +1,7 @@
+import { ExecutionContext, HttpStatus } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { PROBLEM_TYPES, ProblemException } from '../http/problems';
 
 /**
  * Whether an `Authorization: Bearer <token>` header carries `expected`. Both sides are hashed
@@ -8,4 +11,26 @@ export function bearerTokenMatches(header: string | undefined, expected: string)
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   const digest = (value: string) => createHash('sha256').update(value).digest();
   return timingSafeEqual(digest(match?.[1] ?? ''), digest(expected)) && match !== null;
+}
+
+/**
+ * Lets the request through when its bearer token is `expected`; otherwise answers 401 with
+ * `WWW-Authenticate: Bearer` and says which setting's token to send.
+ */
+export function requireBearerToken(
+  context: ExecutionContext,
+  expected: string,
+  setting: 'OPS_TOKEN' | 'RETRAINING_STATUS_TOKEN',
+): true {
+  const http = context.switchToHttp();
+  if (bearerTokenMatches(http.getRequest<FastifyRequest>().headers.authorization, expected)) {
+    return true;
+  }
+  void http.getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+  throw new ProblemException(
+    HttpStatus.UNAUTHORIZED,
+    PROBLEM_TYPES.unauthorized,
+    'Unauthorized',
+    `Send the header Authorization: Bearer <${setting}>.`,
+  );
 }

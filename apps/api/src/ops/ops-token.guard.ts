@@ -1,9 +1,8 @@
 import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Env } from '../config/env.validation';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
-import { bearerTokenMatches } from './bearer-token';
+import { requireBearerToken } from './bearer-token';
 
 /**
  * Guards the mutating ops endpoints with `Authorization: Bearer <OPS_TOKEN>`. Without OPS_TOKEN
@@ -26,16 +25,6 @@ export class OpsTokenGuard implements CanActivate {
         'This endpoint is disabled because OPS_TOKEN is not set. Set OPS_TOKEN and restart to enable it.',
       );
     }
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    if (!bearerTokenMatches(request.headers.authorization, this.token)) {
-      void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
-      throw new ProblemException(
-        HttpStatus.UNAUTHORIZED,
-        PROBLEM_TYPES.unauthorized,
-        'Unauthorized',
-        'Send the header Authorization: Bearer <OPS_TOKEN>.',
-      );
-    }
-    return true;
+    return requireBearerToken(context, this.token, 'OPS_TOKEN');
   }
 }
