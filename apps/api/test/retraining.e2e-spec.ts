@@ -263,6 +263,18 @@ describe('Retraining monitor (e2e)', () => {
     }
   });
 
+  it('should ask for RETRAINING_STATUS_TOKEN on the status once it is set', async () => {
+    const token = 'status-token-0123456789';
+    const test = await app({ RETRAINING_STATUS_TOKEN: token });
+    const status = () => request(test.app.getHttpServer()).get('/retraining/status');
+    const refused = await status().expect(401);
+    expect(refused.headers['www-authenticate']).toBe('Bearer');
+    expect(refused.body.detail).toMatch(/Bearer <RETRAINING_STATUS_TOKEN>/);
+    await status().set('Authorization', `Bearer ${OPS}`).expect(401);
+    const answered = await status().set('Authorization', `Bearer ${token}`).expect(200);
+    expect(answered.body).toHaveProperty('recommendation');
+  });
+
   it('should run once when two replicas fire the same scheduled run together', async () => {
     const [a, b] = [await app(), await app()];
     const at = new Date(Date.UTC(2020, 0, 1, 2));

@@ -66,7 +66,7 @@ export async function modelDirWithSalesModel(): Promise<string> {
 
 /**
  * The real app (as main.ts builds it) on the suite's database, with its own log and model
- * folders. Environment variables are set for the app's lifetime.
+ * folders. The environment variables are set while the app is created, then restored.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -84,8 +84,17 @@ export async function createTestApp(
     EVALUATION_CRON: 'off',
     ...env,
   };
+  const previous = Object.fromEntries(Object.keys(full).map((key) => [key, process.env[key]]));
   Object.assign(process.env, full);
   for (const [key, value] of Object.entries(env)) if (value === '') delete process.env[key];
-  const app = await createApp(validateEnv(process.env), { logger: ['error'], ...options });
-  return { app, modelDir, logDir, env: full };
+  try {
+    const app = await createApp(validateEnv(process.env), { logger: ['error'], ...options });
+    return { app, modelDir, logDir, env: full };
+  } finally {
+    // The app has read its settings; the next app of the spec starts from the same environment.
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
 }
