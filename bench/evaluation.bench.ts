@@ -4,13 +4,13 @@ import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgr
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { AddressInfo, createServer } from 'node:net';
 import { Client } from 'pg';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { freePort } from './free-port';
 
 // npm run bench:evaluation — the nightly job at scale: 1,000,000 logged predictions in rotated
 // and gzipped files of several processes, 1,000,000 labelled sales, then the first full
@@ -21,15 +21,6 @@ const SALES = Math.ceil(PREDICTIONS * 1.2); // the last 30 days of sales are unl
 const PROCESSES = 4;
 const FILES_PER_PROCESS = 5;
 const DAY = 86_400_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 interface Run {
   /** The command's wall time, start-up included. */

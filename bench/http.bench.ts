@@ -1,10 +1,10 @@
 import autocannon, { Result } from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { AddressInfo, createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EXAMPLE_FEATURES as FEATURES } from '../apps/api/src/predict/dto/predict-request.dto';
+import { freePort } from './free-port';
 
 // npm run bench — HTTP throughput and latency of POST /predict, measured with autocannon on this
 // machine (the load generator shares the cores with the service). Scenarios run one after
@@ -12,15 +12,6 @@ import { EXAMPLE_FEATURES as FEATURES } from '../apps/api/src/predict/dto/predic
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = 3;
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 1200; i++) {
