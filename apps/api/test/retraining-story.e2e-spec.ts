@@ -1,6 +1,7 @@
 import { ModelRegistry, ModelTrainer, StoredEvaluation } from '@app/mle';
 import { saleFeatures } from '@app/sales/model/sales-features';
 import { Sale } from '@app/sales/sale.entity';
+import { SalesRepository } from '@app/sales/sales.repository';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { dropScratchDatabase, openTestDataSource } from '../../../test/test-database';
@@ -44,16 +45,11 @@ describe('The retraining signal, end to end (e2e)', () => {
 
   /** Predicts labelled sales of a period through the API, 100 per request. */
   async function predictSales(from: Date, to: Date, count: number): Promise<void> {
-    const labelled = await dataSource
-      .getRepository(Sale)
-      .createQueryBuilder('sale')
-      .where('sale.soldAt >= :from AND sale.soldAt < :to AND sale.reordered IS NOT NULL', {
-        from,
-        to,
-      })
-      .orderBy('sale.id')
-      .limit(count)
-      .getMany();
+    const { rows: labelled } = await new SalesRepository(dataSource.getRepository(Sale)).page(
+      { from, to, labelledOnly: true },
+      undefined,
+      count,
+    );
     expect(labelled).toHaveLength(count);
     for (let i = 0; i < labelled.length; i += 100) {
       const instances = labelled

@@ -24,7 +24,7 @@ export class DatabaseServer {
       );
     }
     // A command run beside `npm start` uses the embedded server that is already up.
-    const running = await EmbeddedPostgresServer.connectToRunning(
+    const running = await EmbeddedPostgresServer.isRunning(
       env.EMBEDDED_PG_DIR,
       env.EMBEDDED_PG_PORT,
     );

@@ -99,7 +99,7 @@ export class EmbeddedPostgresServer {
    * Whether the embedded cluster in `dir` is already running on `port` (another process of ours
    * started it): then its URL answers and can be shared rather than started twice.
    */
-  static async connectToRunning(dir: string, port: number): Promise<boolean> {
+  static async isRunning(dir: string, port: number): Promise<boolean> {
     const url = embeddedDatabaseUrl(dir, port);
     if (!url) return false;
     const client = new Client({ connectionString: url, connectionTimeoutMillis: 2_000 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
+import { Recommendation, RECOMMENDATIONS } from '../monitoring/monitoring.options';
 import { MetricsRegistry } from './metrics.registry';
 
 /** The kit's Prometheus metrics (base units, `_total` counters, low-cardinality labels). */
@@ -56,14 +57,14 @@ export class MleMetrics {
     modelVersion?: string;
     accuracy?: number;
     labelled: number;
-    recommendation: string;
+    recommendation: Recommendation;
   }): void {
     const labels = { model: evaluation.model, version: evaluation.modelVersion ?? 'none' };
     this.accuracy.reset();
     this.labelled.reset();
     if (evaluation.accuracy !== undefined) this.accuracy.set(labels, evaluation.accuracy);
     this.labelled.set(labels, evaluation.labelled);
-    for (const recommendation of ['OK', 'RETRAIN', 'INSUFFICIENT_DATA']) {
+    for (const recommendation of RECOMMENDATIONS) {
       this.recommendation.set(
         { model: evaluation.model, recommendation },
         recommendation === evaluation.recommendation ? 1 : 0,

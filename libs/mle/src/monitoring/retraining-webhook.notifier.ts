@@ -33,8 +33,9 @@ export class RetrainingWebhookNotifier {
       evaluationId: evaluation.id,
       evaluatedAt: evaluation.evaluatedAt,
     });
+    const attempts = Math.max(1, options.retries);
     let error = '';
-    for (let attempt = 1; attempt <= Math.max(1, options.retries); attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         const response = await fetch(options.url, {
           method: 'POST',
@@ -48,13 +49,13 @@ export class RetrainingWebhookNotifier {
       } catch (cause) {
         error = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
       }
-      if (attempt < options.retries) {
+      if (attempt < attempts) {
         await new Promise((done) => setTimeout(done, 250 * 2 ** (attempt - 1)));
       }
     }
     this.logger.warn(
-      `Could not deliver the RETRAIN recommendation to the webhook after ${options.retries} attempts (${error}). Check RETRAINING_WEBHOOK_URL.`,
+      `Could not deliver the RETRAIN recommendation to the webhook after ${attempts} attempts (${error}). Check RETRAINING_WEBHOOK_URL.`,
     );
-    return { sent: false, attempts: options.retries, error };
+    return { sent: false, attempts, error };
   }
 }

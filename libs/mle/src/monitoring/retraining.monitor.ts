@@ -219,19 +219,19 @@ export class RetrainingMonitor {
     onProgress?: IngestionProgressListener,
   ): Promise<StoredEvaluation> {
     const { monitoring } = this.options;
-    const ingestion = await this.ingester.ingest(
-      onProgress,
-      await this.references(this.registry.name),
-    );
+    const model = this.registry.name;
+    const referenceOf = await this.references(model);
+    const ingestion = await this.ingester.ingest(onProgress, referenceOf);
     const { seconds: updateSeconds, ...outcomes } = await this.outcomes.update();
     const evaluating = performance.now();
     const to = new Date();
     const window = { from: new Date(to.getTime() - monitoring.windowDays * DAY_MS), to };
-    const model = this.registry.name;
     const metrics = await this.evaluator.evaluate(model, window);
     const version = (await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
     const ofVersion = metrics.versions.find((v) => v.version === version);
-    const drift = version ? await this.measureDrift(model, version, window) : undefined;
+    const drift = version
+      ? await this.measureDrift(model, version, referenceOf(model, version), window)
+      : undefined;
     const { recommendation, reasons } = recommend({
       metrics: ofVersion?.metrics,
       version,
@@ -282,8 +282,9 @@ export class RetrainingMonitor {
   }
 
   /**
-   * The training references of the served model's versions under MODEL_DIR, which the new
-   * predictions are counted by for drift. Read once per version: versions never change.
+   * The training references of the served model's versions under MODEL_DIR: the new predictions
+   * are counted by them, and drift compares with them. Read once per version: versions never
+   * change.
    */
   private async references(model: string): Promise<ReferenceLookup> {
     for (const version of await this.store.versions(model)) {
@@ -301,21 +302,19 @@ export class RetrainingMonitor {
   private async measureDrift(
     model: string,
     version: string,
+    reference: ReferenceDistribution | undefined,
     window: { from: Date; to: Date },
   ): Promise<DriftReport> {
-    const { monitoring } = this.options;
-    let reference;
-    try {
-      reference = (await this.store.read(model, version)).manifest.reference;
-    } catch (error) {
+    if (!reference) {
       return {
         status: 'unavailable',
         version,
         predictions: 0,
         features: [],
-        note: `no reference distribution: ${(error as Error).message}`,
+        note: `no readable manifest of version ${version} under MODEL_DIR: drift needs its training reference`,
       };
     }
+    const { monitoring } = this.options;
     return this.drift.measure(model, version, reference, window, {
       moderate: monitoring.psiModerate,
       significant: monitoring.psiSignificant,
