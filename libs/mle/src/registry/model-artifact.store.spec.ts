@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MLE_OPTIONS } from '../mle.options';
@@ -91,6 +91,22 @@ describe(ModelArtifactStore.name, () => {
       },
       /manifest for another model/,
     ],
+    [
+      'a parameter file replaced by a folder',
+      async (dir: string) => {
+        await rm(join(dir, FAKE_MODEL_FILE));
+        await mkdir(join(dir, FAKE_MODEL_FILE));
+      },
+      /fake\.json is a folder, not a file/,
+    ],
+    [
+      'a manifest replaced by a folder',
+      async (dir: string) => {
+        await rm(join(dir, MANIFEST_FILE));
+        await mkdir(join(dir, MANIFEST_FILE));
+      },
+      /manifest\.json is a folder, not a file/,
+    ],
   ])('should give a clear error when reading %s', async (_, damage, message) => {
     const manifest = await store.save(model, manifestParts());
     await damage(join(modelDir, 'fake-model', manifest.version));
@@ -98,6 +114,15 @@ describe(ModelArtifactStore.name, () => {
     const read = store.read('fake-model', manifest.version);
     await expect(read).rejects.toThrow(ModelArtifactError);
     await expect(store.read('fake-model', manifest.version)).rejects.toThrow(message);
+  });
+
+  it('should give a clear error when current is a folder', async () => {
+    await mkdir(join(modelDir, 'fake-model', 'current'), { recursive: true });
+
+    const current = store.currentVersion('fake-model');
+
+    await expect(current).rejects.toThrow(ModelArtifactError);
+    await expect(store.currentVersion('fake-model')).rejects.toThrow(/current is a folder/);
   });
 
   it('should refuse a version name that is not one', async () => {

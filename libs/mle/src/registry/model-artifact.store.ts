@@ -29,6 +29,17 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The file's SHA-256, or why there is none: missing, a folder, unreadable. */
+async function checksumOf(path: string): Promise<{ sha256: string } | { problem: string }> {
+  try {
+    if (!(await stat(path)).isFile()) return { problem: 'a folder, not a file' };
+    return { sha256: await sha256(path) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { problem: code === 'ENOENT' ? 'missing' : `unreadable (${code ?? String(error)})` };
+  }
+}
+
 async function writeAtomically(file: string, content: string): Promise<void> {
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(temporary, content);
@@ -82,12 +93,17 @@ export class ModelArtifactStore {
   }
 
   async currentVersion(name: string): Promise<string | undefined> {
+    const file = join(this.modelRoot(name), CURRENT_FILE);
     try {
-      const version = (await readFile(join(this.modelRoot(name), CURRENT_FILE), 'utf8')).trim();
+      const version = (await readFile(file, 'utf8')).trim();
       return version || undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      throw new ModelArtifactError(
+        `${file} ${code === 'EISDIR' ? `is a folder, not a file` : `cannot be read (${code ?? String(error)})`}: ` +
+          `it must be a file naming the version to serve. Replace it with one that names a version (${(await this.versions(name)).join(', ') || 'none yet'}), or train one with \`npm run train\`.`,
+      );
     }
   }
 
@@ -123,10 +139,13 @@ export class ModelArtifactStore {
     try {
       manifest = JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       const reason =
-        (error as NodeJS.ErrnoException).code === 'ENOENT'
+        code === 'ENOENT'
           ? 'is missing or has no manifest.json'
-          : 'has an unreadable manifest.json';
+          : code === 'EISDIR'
+            ? `is not usable: ${MANIFEST_FILE} is a folder, not a file`
+            : 'has an unreadable manifest.json';
       throw new ModelArtifactError(
         `${where} ${reason}. Train a new version with \`npm run train\` or point ${CURRENT_FILE} at another version.`,
       );
@@ -143,14 +162,16 @@ export class ModelArtifactStore {
       );
     }
     for (const [file, expected] of Object.entries(manifest.files)) {
-      const path = join(dir, file);
-      const actual = await stat(path).then(
-        () => sha256(path),
-        () => 'missing',
-      );
-      if (actual !== expected) {
+      const actual = await checksumOf(join(dir, file));
+      const problem =
+        'problem' in actual
+          ? actual.problem
+          : actual.sha256 !== expected
+            ? 'not the file that was saved (checksum differs)'
+            : undefined;
+      if (problem) {
         throw new ModelArtifactError(
-          `${where} is corrupted: ${file} is ${actual === 'missing' ? 'missing' : 'not the file that was saved (checksum differs)'}. ` +
+          `${where} is corrupted: ${file} is ${problem}. ` +
             'Restore it from a backup or train a new version with `npm run train`.',
         );
       }

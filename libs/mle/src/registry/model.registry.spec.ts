@@ -1,15 +1,50 @@
+import { Injectable } from '@nestjs/common';
 import { TestingModule } from '@nestjs/testing';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAKE_MODEL_FILE } from '../testing/fake-model.service';
+import { Features } from '../feature-schema';
+import { Prediction } from '../model.service';
+import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
 import { FakeTrainingDataSource, fakeTrainingRows } from '../testing/fake-training-data.source';
 import { createMleTestingModule } from '../testing/mle-testing.module';
 import { TrainingDataSource } from '../training/training-data.source';
 import { ModelTrainer } from '../training/model.trainer';
-import { ModelArtifactStore } from './model-artifact.store';
+import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
 import { ModelRegistry } from './model.registry';
+
+/** The fake model, but it predicts only the colours its file lists (as a fitted encoder would). */
+@Injectable()
+class ColourListModel extends FakeModelService {
+  private colours: readonly string[] = ['red', 'green', 'blue'];
+
+  override async load(dir: string): Promise<void> {
+    await super.load(dir);
+    const file = JSON.parse(await readFile(join(dir, FAKE_MODEL_FILE), 'utf8')) as {
+      colours?: string[];
+    };
+    this.colours = file.colours ?? ['red', 'green', 'blue'];
+  }
+
+  override predict(inputs: readonly Features[]): Prediction[] {
+    for (const { colour } of inputs) {
+      if (!this.colours.includes(colour as string)) throw new RangeError('unknown category');
+    }
+    return super.predict(inputs);
+  }
+}
+
+/** Rewrites a version's model file and records its new checksum, as a deliberate edit would. */
+async function rewriteModelFile(dir: string, content: string): Promise<void> {
+  const manifestPath = join(dir, 'manifest.json');
+  await writeFile(join(dir, FAKE_MODEL_FILE), content);
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    files: Record<string, string>;
+  };
+  manifest.files[FAKE_MODEL_FILE] = createHash('sha256').update(content).digest('hex');
+  await writeFile(manifestPath, JSON.stringify(manifest));
+}
 
 describe(ModelRegistry.name, () => {
   let modelDir: string;
@@ -96,16 +131,49 @@ describe(ModelRegistry.name, () => {
     const store = moduleRef.get(ModelArtifactStore);
     const bad = await trainVersion(0.7);
     // The checksum matches, but the content is not what load expects.
-    const manifestPath = join(modelDir, 'fake-model', bad, 'manifest.json');
-    await writeFile(join(modelDir, 'fake-model', bad, FAKE_MODEL_FILE), '{}');
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
-      files: Record<string, string>;
-    };
-    manifest.files[FAKE_MODEL_FILE] = createHash('sha256').update('{}').digest('hex');
-    await writeFile(manifestPath, JSON.stringify(manifest));
+    await rewriteModelFile(join(modelDir, 'fake-model', bad), '{}');
     await expect(store.read('fake-model', bad)).resolves.toBeDefined();
 
     await expect(registry.reload()).rejects.toThrow(/could not be loaded.*has no threshold/);
     expect(registry.current?.manifest.version).toBe(good);
+  });
+
+  describe('verification', () => {
+    beforeEach(async () => {
+      await moduleRef.close();
+      moduleRef = await createMleTestingModule({ modelDir }, ColourListModel);
+      registry = moduleRef.get(ModelRegistry);
+      trainer = moduleRef.get(ModelTrainer);
+      data = moduleRef.get(TrainingDataSource);
+    });
+
+    it('should keep the working model when the new version cannot predict a value the schema allows', async () => {
+      const good = await trainVersion(0.5);
+      await registry.reload();
+      const bad = await trainVersion(0.7);
+      await rewriteModelFile(
+        join(modelDir, 'fake-model', bad),
+        JSON.stringify({ threshold: 0.7, colours: ['red', 'green'] }),
+      );
+
+      await expect(registry.reload()).rejects.toThrow(
+        new RegExp(`version ${bad} cannot predict colour="blue": unknown category.*npm run train`),
+      );
+      expect(registry.current?.manifest.version).toBe(good);
+      expect(registry.current?.model.predict([{ score: 1, flag: true, colour: 'blue' }])).toEqual([
+        { prediction: true, probability: 1 },
+      ]);
+    });
+
+    it('should refuse to load a version that cannot predict for training to compare with', async () => {
+      const bad = await trainVersion(0.7);
+      await rewriteModelFile(
+        join(modelDir, 'fake-model', bad),
+        JSON.stringify({ threshold: 0.7, colours: ['green', 'blue'] }),
+      );
+
+      await expect(registry.loadVersion(bad)).rejects.toThrow(ModelArtifactError);
+      await expect(registry.loadVersion(bad)).rejects.toThrow(/cannot predict colour="red"/);
+    });
   });
 });

@@ -5,6 +5,7 @@ import { MLE_MODEL_CLASS } from '../mle.constants';
 import { ModelService } from '../model.service';
 import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
 import { ModelManifest } from './model-manifest';
+import { findPredictionFailure } from './version-verification';
 
 /** The model being served and its manifest; replaced as a whole on reload. */
 export interface ServedModel {
@@ -14,8 +15,8 @@ export interface ServedModel {
 
 /**
  * Holds the model being served. `reload` loads `current` into a fresh instance and swaps it in
- * only once it is complete: a prediction that has taken the old instance finishes on it, the next
- * one gets the new version, and a failed load leaves the working model in place.
+ * only once it is complete and verified: a prediction that has taken the old instance finishes on
+ * it, the next one gets the new version, and a failed load leaves the working model in place.
  */
 @Injectable()
 export class ModelRegistry {
@@ -50,19 +51,31 @@ export class ModelRegistry {
     return this.reloading;
   }
 
-  /** Loads a version without serving it (training compares the current version with a candidate). */
+  /**
+   * Loads a version without serving it (training compares the current version with a candidate).
+   * The loaded model must predict every value and bound of its feature schema (see
+   * `findPredictionFailure`): a version that cannot answer what the API accepts is refused here.
+   */
   async loadVersion(version: string): Promise<ServedModel> {
     const { dir, manifest } = await this.store.read(this.name, version);
     const model = await this.createModel();
+    const where = `model ${this.name} version ${version}`;
     try {
       await model.load(dir);
     } catch (error) {
       throw new ModelArtifactError(
-        `model ${this.name} version ${version} could not be loaded from ${dir}: ${(error as Error).message}. ` +
+        `${where} could not be loaded from ${dir}: ${(error as Error).message}. ` +
           'Train a new version with `npm run train`.',
       );
     }
     model.version = manifest.version;
+    const failure = findPredictionFailure(model);
+    if (failure) {
+      throw new ModelArtifactError(
+        `${where} ${failure}. It cannot answer every input the feature schema accepts: ` +
+          'train a new version with `npm run train`.',
+      );
+    }
     return { model, manifest };
   }
 
