@@ -1,5 +1,5 @@
 import type { FeatureSchema, Features } from '@app/mle';
-import { FeatureEncoder } from './feature-encoder';
+import { FeatureEncoder, FeatureEncoderJson } from './feature-encoder';
 
 const schema: FeatureSchema = [
   { name: 'amount', type: 'number' },
@@ -139,7 +139,33 @@ describe(FeatureEncoder.name, () => {
       encoder.encodeInto({ ...rows[0], region: 'east' }, new Float64Array(encoder.width));
 
     // Assert
-    expect(encode).toThrow('region');
+    expect(encode).toThrow('feature "region" has no column for "east" (unknown category)');
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['features that are not an array', { features: null }, /features must be an array/],
+    [
+      'an unknown type',
+      { features: [{ name: 'amount', type: 'text' }] },
+      /feature "amount" has unknown type "text"/,
+    ],
+    ['a feature without a name', { features: [{ type: 'boolean' }] }, /features\[0\] has no name/],
+    [
+      'category values that are not strings',
+      { features: [{ name: 'region', type: 'category', values: ['north', null] }] },
+      /feature "region" needs a list of distinct string values/,
+    ],
+    [
+      'a null mean',
+      { features: [{ name: 'amount', type: 'number', mean: null, scale: 1 }] },
+      /feature "amount" needs a finite mean and scale > 0/,
+    ],
+  ])('should refuse to restore %s', (_, json, message) => {
+    // Act
+    const restore = () => FeatureEncoder.fromJSON(json as FeatureEncoderJson);
+
+    // Assert
+    expect(restore).toThrow(message);
   });
 
   it('should throw when fitted on no rows', () => {

@@ -84,18 +84,14 @@ export class FeatureEncoder {
     return new FeatureEncoder(encodings);
   }
 
-  /** Restores an encoder saved by `toJSON`; it encodes exactly as the saved one did. */
+  /**
+   * Restores an encoder saved by `toJSON`; it encodes exactly as the saved one did. Throws a
+   * RangeError naming the feature when the JSON is not one `toJSON` could have written.
+   */
   static fromJSON(json: FeatureEncoderJson): FeatureEncoder {
-    for (const encoding of json.features) {
-      if (encoding.type === 'number' || encoding.type === 'integer') {
-        if (
-          !Number.isFinite(encoding.mean) ||
-          !(encoding.scale > 0 && Number.isFinite(encoding.scale))
-        ) {
-          throw new RangeError(`feature "${encoding.name}" needs a finite mean and scale > 0`);
-        }
-      }
-    }
+    const features: unknown = (json as Partial<FeatureEncoderJson> | null)?.features;
+    if (!Array.isArray(features)) throw new RangeError('encoder features must be an array');
+    (features as unknown[]).forEach(checkEncoding);
     return new FeatureEncoder(json.features.map((encoding) => ({ ...encoding })));
   }
 
@@ -120,7 +116,9 @@ export class FeatureEncoder {
           const value: FeatureValue | undefined = features[step.name];
           const level = typeof value === 'string' ? step.columnOf.get(value) : undefined;
           if (level === undefined) {
-            throw new RangeError(`feature "${step.name}" must be one of its schema's values`);
+            throw new RangeError(
+              `feature "${step.name}" has no column for ${JSON.stringify(value)} (unknown category)`,
+            );
           }
           out.fill(0, column, column + step.width);
           if (level >= 0) out[column + level] = 1;
@@ -146,6 +144,42 @@ export class FeatureEncoder {
           : { ...encoding },
       ),
     };
+  }
+}
+
+const ENCODING_TYPES = new Set(['number', 'integer', 'boolean', 'category']);
+
+function checkEncoding(value: unknown, index: number): asserts value is FeatureEncoding {
+  const encoding = (value ?? {}) as Partial<Record<string, unknown>>;
+  if (typeof encoding.name !== 'string' || encoding.name === '') {
+    throw new RangeError(`encoder features[${index}] has no name`);
+  }
+  const feature = `feature "${encoding.name}"`;
+  if (typeof encoding.type !== 'string' || !ENCODING_TYPES.has(encoding.type)) {
+    throw new RangeError(`${feature} has unknown type ${JSON.stringify(encoding.type)}`);
+  }
+  if (encoding.type === 'number' || encoding.type === 'integer') {
+    const { mean, scale } = encoding;
+    // typeof first: Number.isFinite(null) is false, but a null must not pass as 0 anywhere.
+    if (
+      typeof mean !== 'number' ||
+      !Number.isFinite(mean) ||
+      typeof scale !== 'number' ||
+      !(scale > 0 && Number.isFinite(scale))
+    ) {
+      throw new RangeError(`${feature} needs a finite mean and scale > 0`);
+    }
+  }
+  if (encoding.type === 'category') {
+    const { values } = encoding;
+    if (
+      !Array.isArray(values) ||
+      values.length === 0 ||
+      !values.every((v) => typeof v === 'string') ||
+      new Set(values).size !== values.length
+    ) {
+      throw new RangeError(`${feature} needs a list of distinct string values`);
+    }
   }
 }
 

@@ -88,6 +88,61 @@ describe(SalesModel.name, () => {
     await expect(new SalesModel().load(dir)).rejects.toThrow(/weights for \d+ columns/);
   });
 
+  type ParametersFile = {
+    encoder: { features: Record<string, unknown>[] };
+    columns: unknown[];
+    intercept: unknown;
+    weights: unknown;
+    l2: unknown;
+  };
+
+  it.each<[string, (file: ParametersFile) => void, RegExp]>([
+    [
+      'a null weight',
+      (file) => ((file.weights as unknown[])[2] = null),
+      /weights\[2\] is null, not a finite number/,
+    ],
+    [
+      'a weight written as a string',
+      (file) => ((file.weights as unknown[])[0] = '0.5'),
+      /weights\[0\] is a string, not a finite number/,
+    ],
+    [
+      'weights that are not an array',
+      (file) => (file.weights = { 0: 1 }),
+      /weights must be an array/,
+    ],
+    ['a null intercept', (file) => (file.intercept = null), /intercept is null/],
+    ['a null l2', (file) => (file.l2 = null), /l2 is null/],
+    [
+      "columns that are not the encoder's",
+      (file) => file.columns.reverse(),
+      /columns .* are not the encoder's/,
+    ],
+    [
+      "an encoder without one of the schema's features",
+      (file) => {
+        file.encoder.features = file.encoder.features.filter((f) => f.name !== 'promo');
+        file.columns = file.columns.filter((c) => c !== 'promo');
+        file.weights = (file.weights as unknown[]).slice(1);
+      },
+      /encodes .* but the feature schema has .*promo/,
+    ],
+  ])('should refuse parameters with %s rather than read them', async (_, damage, message) => {
+    // Arrange
+    await model.save(dir);
+    const path = join(dir, PARAMETERS_FILE);
+    const file = JSON.parse(await readFile(path, 'utf8')) as ParametersFile;
+    damage(file);
+    await writeFile(path, JSON.stringify(file));
+
+    // Act
+    const load = new SalesModel().load(dir);
+
+    // Assert
+    await expect(load).rejects.toThrow(message);
+  });
+
   it('should refuse to predict before it is fitted or loaded', () => {
     expect(() => new SalesModel().predict([holdout[0].features])).toThrow(/fit or load it first/);
   });

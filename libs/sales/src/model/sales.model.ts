@@ -35,6 +35,22 @@ function transformed(features: Features): Features {
   return out;
 }
 
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+// JSON has no NaN, but `1e400` parses as Infinity and Float64Array.from would read null as 0.
+function finiteNumber(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`${PARAMETERS_FILE} ${field} is ${shown(value)}, not a finite number`);
+  }
+  return value;
+}
+
 /**
  * Will the customer order again within 30 days? Logistic regression with L2 regularisation over
  * standardised numeric features (log1p of the skewed ones), 0/1 booleans and one-hot categories,
@@ -101,20 +117,41 @@ export class SalesModel extends ModelService<SalesModelParameters> {
     await writeFile(join(dir, PARAMETERS_FILE), `${JSON.stringify(file, null, 2)}\n`);
   }
 
+  /** Reads `parameters.json`; every field is checked, so a null is refused rather than read as 0. */
   async load(dir: string): Promise<void> {
-    const file = JSON.parse(await readFile(join(dir, PARAMETERS_FILE), 'utf8')) as ParametersFile;
-    const encoder = FeatureEncoder.fromJSON(file.encoder);
-    const weights = Float64Array.from(file.weights ?? []);
-    if (
-      weights.length !== encoder.width ||
-      !weights.every(Number.isFinite) ||
-      !Number.isFinite(file.intercept)
-    ) {
+    const file = JSON.parse(await readFile(join(dir, PARAMETERS_FILE), 'utf8')) as unknown;
+    if (typeof file !== 'object' || file === null || Array.isArray(file)) {
+      throw new Error(`${PARAMETERS_FILE} must hold an object, got ${shown(file)}`);
+    }
+    const fields = file as Partial<Record<keyof ParametersFile, unknown>>;
+    const encoder = FeatureEncoder.fromJSON(fields.encoder as FeatureEncoderJson);
+    const encoded = encoder.toJSON().features.map((f) => `${f.name} (${f.type})`);
+    const expected = this.featureSchema.map((f) => `${f.name} (${f.type})`);
+    if (encoded.join() !== expected.join()) {
       throw new Error(
-        `${PARAMETERS_FILE} holds ${weights.length} weights for ${encoder.width} columns, or a non-finite value`,
+        `${PARAMETERS_FILE} encodes ${encoded.join(', ')} but the feature schema has ${expected.join(', ')}`,
       );
     }
-    this.use({ encoder, intercept: file.intercept, weights, l2: file.l2 });
+    if (!Array.isArray(fields.weights)) {
+      throw new Error(`${PARAMETERS_FILE} weights must be an array, got ${shown(fields.weights)}`);
+    }
+    const weights = Float64Array.from(fields.weights as unknown[], (w, i) =>
+      finiteNumber(w, `weights[${i}]`),
+    );
+    if (weights.length !== encoder.width) {
+      throw new Error(
+        `${PARAMETERS_FILE} holds ${weights.length} weights for ${encoder.width} columns`,
+      );
+    }
+    const columns = fields.columns;
+    if (!Array.isArray(columns) || columns.join('\n') !== encoder.columns.join('\n')) {
+      throw new Error(
+        `${PARAMETERS_FILE} columns ${JSON.stringify(columns)} are not the encoder's ${JSON.stringify(encoder.columns)}`,
+      );
+    }
+    const intercept = finiteNumber(fields.intercept, 'intercept');
+    const l2 = finiteNumber(fields.l2, 'l2');
+    this.use({ encoder, intercept, weights, l2 });
   }
 
   private use(parameters: SalesModelParameters): void {
