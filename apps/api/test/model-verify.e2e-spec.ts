@@ -1,0 +1,164 @@
+import { newVersionId } from '@app/mle';
+import { PARAMETERS_FILE } from '@app/sales/model/sales.model';
+import { ConsoleLogger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import request from 'supertest';
+import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
+import { createTestApp, modelDirWithSalesModel, TestApp } from './test-app';
+
+const OPS = 'test-ops-token-0123456789';
+const MODEL = 'sales-reorder';
+
+interface ParametersFile {
+  encoder: { features: { name: string; type: string; values?: string[] }[] };
+  columns: string[];
+  weights: (number | null)[];
+  intercept: number;
+}
+
+/**
+ * Copies version `from` into a new version folder, lets `edit` damage it, records the new
+ * checksums of every regular file (so only what `edit` did is wrong) and makes it current.
+ */
+async function publishEditedVersion(
+  modelDir: string,
+  from: string,
+  edit: (dir: string) => Promise<void>,
+): Promise<string> {
+  const root = join(modelDir, MODEL);
+  const version = newVersionId();
+  const dir = join(root, version);
+  await cp(join(root, from), dir, { recursive: true });
+  const manifestPath = join(dir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as {
+    version: string;
+    files: Record<string, string>;
+  };
+  manifest.version = version;
+  await writeFile(manifestPath, JSON.stringify(manifest, null, 2));
+  await edit(dir);
+  if ((await stat(manifestPath)).isFile()) {
+    for (const file of Object.keys(manifest.files)) {
+      if (!(await stat(join(dir, file))).isFile()) continue;
+      const content = await readFile(join(dir, file));
+      manifest.files[file] = createHash('sha256').update(content).digest('hex');
+    }
+    await writeFile(manifestPath, JSON.stringify(manifest, null, 2));
+  }
+  await writeFile(join(root, 'current'), `${version}\n`);
+  return version;
+}
+
+async function editParameters(dir: string, change: (file: ParametersFile) => void) {
+  const path = join(dir, PARAMETERS_FILE);
+  const file = JSON.parse(await readFile(path, 'utf8')) as ParametersFile;
+  change(file);
+  await writeFile(path, JSON.stringify(file, null, 2));
+}
+
+// The encoder of the version forgets one region: it loads, but cannot predict what /predict accepts.
+const withoutCentral = (dir: string) =>
+  editParameters(dir, (file) => {
+    const region = file.encoder.features.find((f) => f.name === 'region')!;
+    region.values = region.values!.filter((value) => value !== 'central');
+    const column = file.columns.indexOf('region=central');
+    file.columns.splice(column, 1);
+    file.weights.splice(column, 1);
+  });
+
+const replaceByFolder = (name: string) => async (dir: string) => {
+  await rm(join(dir, name));
+  await mkdir(join(dir, name));
+};
+
+describe('A version is verified before it serves (e2e)', () => {
+  let test: TestApp;
+  let served: string;
+  const http = () => request(test.app.getHttpServer());
+  const reload = () => http().post('/model/reload').set('Authorization', `Bearer ${OPS}`);
+
+  beforeAll(async () => {
+    test = await createTestApp();
+    served = ((await http().get('/model').expect(200)).body as { version: string }).version;
+  });
+
+  afterAll(async () => {
+    await test.app.close();
+  });
+
+  async function expectRefused(version: string, detail: RegExp) {
+    const response = await reload().expect(409);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 409, instance: '/model/reload' });
+    expect(response.body.detail).toContain(`version ${version}`);
+    expect(response.body.detail).toMatch(detail);
+    // The old version keeps serving, on every value the API accepts.
+    const predicted = await http()
+      .post('/predict')
+      .send({ id: 1, features: { ...features, region: 'central' } })
+      .expect(200);
+    expect(predicted.body.modelVersion).toBe(served);
+    expect((await http().get('/model').expect(200)).body.version).toBe(served);
+  }
+
+  it('should refuse a version whose encoder lacks a category the schema allows', async () => {
+    const version = await publishEditedVersion(test.modelDir, served, withoutCentral);
+
+    await expectRefused(version, /cannot predict region="central"/);
+  });
+
+  it('should refuse a version with a null weight rather than read it as 0', async () => {
+    const version = await publishEditedVersion(test.modelDir, served, (dir) =>
+      editParameters(dir, (file) => (file.weights[2] = null)),
+    );
+
+    await expectRefused(version, /weights\[2\] is null/);
+  });
+
+  it.each([[PARAMETERS_FILE], ['manifest.json']])(
+    'should answer 409, not 500, when %s is a folder',
+    async (name) => {
+      const version = await publishEditedVersion(test.modelDir, served, replaceByFolder(name));
+
+      await expectRefused(version, new RegExp(`${name.replace('.', '\\.')} is a folder`));
+    },
+  );
+
+  it('should serve a sound version again after refusing broken ones', async () => {
+    const version = await publishEditedVersion(test.modelDir, served, async () => {});
+
+    const response = await reload().expect(200);
+
+    expect(response.body.version).toBe(version);
+    served = version;
+  });
+});
+
+describe('A version that fails verification at start-up (e2e)', () => {
+  it('should not be served, and the service should say why and what to do', async () => {
+    const modelDir = await modelDirWithSalesModel();
+    const current = (await readFile(join(modelDir, MODEL, 'current'), 'utf8')).trim();
+    const version = await publishEditedVersion(modelDir, current, withoutCentral);
+    const warnings: string[] = [];
+    const logger = new ConsoleLogger();
+    logger.setLogLevels([]);
+    logger.warn = (message: unknown) => void warnings.push(String(message));
+    const test = await createTestApp({ MODEL_DIR: modelDir }, { logger });
+    try {
+      const server = test.app.getHttpServer();
+      const predicted = await request(server).post('/predict').send({ id: 1, features });
+      expect(predicted.status).toBe(503);
+      await request(server).get('/health/ready').expect(503);
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          new RegExp(`No model is served: .*version ${version} cannot predict region="central"`),
+        ),
+      ]);
+      expect(warnings[0]).toMatch(/npm run train/);
+    } finally {
+      await test.app.close();
+    }
+  });
+});
