@@ -8,6 +8,8 @@ export * from './monitoring/reference-distribution';
 export * from './registry/model-artifact.store';
 export * from './registry/model-manifest';
 export * from './registry/model.registry';
+export * from './registry/version-probe';
+export * from './registry/version-verification';
 export * from './training/model.trainer';
 export * from './training/training-data.source';
 export * from './metrics/metrics.registry';

@@ -47,13 +47,16 @@ export class ModelController {
   @ApiOperation({
     summary: 'Load the current version from MODEL_DIR and serve it',
     description:
-      'In-flight predictions finish on the old version. A broken version is refused (409) and the old one keeps serving.',
+      'In-flight predictions finish on the old version. Before it serves, the version is checked: its files match their checksums, ' +
+      'its parameters load, and it predicts (finite probabilities in [0, 1]) inputs covering every category, boolean and bound of the feature schema. ' +
+      'A version that fails is refused (409, naming the version and the reason) and the old one keeps serving.',
   })
   @ApiResponse({ status: 401, description: 'Missing or wrong ops token.' })
   @ApiResponse({ status: 403, description: 'OPS_TOKEN is not set: ops endpoints are disabled.' })
   @ApiResponse({
     status: 409,
-    description: 'The current version is missing or corrupted; nothing changed.',
+    description:
+      'The current version is missing, corrupted, cannot be loaded or cannot predict a value the feature schema accepts; nothing changed.',
   })
   async reload() {
     const { manifest } = await this.registry.reload();

@@ -1,4 +1,4 @@
-import { binaryMetrics, isHoldout, TrainingRow } from '@app/mle';
+import { binaryMetrics, findPredictionFailure, isHoldout, TrainingRow } from '@app/mle';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,14 @@ describe(SalesModel.name, () => {
     expect(batch).toEqual(oneByOne);
     expect(batch.every((p) => p.probability >= 0 && p.probability <= 1)).toBe(true);
     expect(batch.every((p) => p.prediction === p.probability >= 0.5)).toBe(true);
+  });
+
+  it('should predict every value and bound of its schema after a save and load round trip', async () => {
+    await model.save(dir);
+    const loaded = new SalesModel();
+    await loaded.load(dir);
+
+    expect(findPredictionFailure(loaded)).toBeUndefined();
   });
 
   it('should refuse parameters whose weights do not fit the encoder', async () => {
