@@ -303,9 +303,7 @@ describe('Retraining monitor (e2e)', () => {
     const holder = new Client({ connectionString: url });
     await holder.connect();
     await holder.query('BEGIN');
-    await holder.query(`SELECT pg_advisory_xact_lock(hashtext('mle-service:' || $1))`, [
-      EVALUATION_JOB,
-    ]);
+    await holder.query(`SELECT job FROM job_locks WHERE job = $1 FOR UPDATE`, [EVALUATION_JOB]);
     try {
       const response = await request(test.app.getHttpServer())
         .post('/retraining/evaluate')
