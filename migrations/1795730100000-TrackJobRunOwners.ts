@@ -33,6 +33,10 @@ export class TrackJobRunOwners1795730100000 implements MigrationInterface {
       `CREATE UNIQUE INDEX job_runs_slot_idx ON job_runs (job, scheduled_for)
         WHERE status IN ('running', 'succeeded')`,
     );
+    // Every status read and run start looks for running rows whose process has gone.
+    await queryRunner.query(
+      `CREATE INDEX job_runs_running_idx ON job_runs (job) WHERE status = 'running'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -45,6 +49,7 @@ export class TrackJobRunOwners1795730100000 implements MigrationInterface {
     await queryRunner.query(`
       DELETE FROM job_runs r USING job_runs later
        WHERE later.job = r.job AND later.scheduled_for = r.scheduled_for AND later.id > r.id`);
+    await queryRunner.query(`DROP INDEX job_runs_running_idx`);
     await queryRunner.query(`DROP INDEX job_runs_slot_idx`);
     await queryRunner.query(
       `ALTER TABLE job_runs ADD CONSTRAINT job_runs_job_scheduled_for_key UNIQUE (job, scheduled_for)`,
