@@ -275,6 +275,30 @@ describe('Retraining runs under faults (e2e)', () => {
     });
   });
 
+  it('should bound the wait for every table the evaluation reads, not only sales', async () => {
+    const test = await app({ EVALUATION_LOCK_TIMEOUT: '1' });
+    // No new lines: only drift reads the daily feature counts.
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN; LOCK TABLE prediction_feature_counts IN ACCESS EXCLUSIVE MODE');
+    const release = setTimeout(() => void holder.query('ROLLBACK'), 15_000);
+    const started = Date.now();
+    let response: request.Response;
+    try {
+      response = await request(test.app.getHttpServer())
+        .post('/retraining/evaluate')
+        .set('Authorization', `Bearer ${OPS}`);
+    } finally {
+      clearTimeout(release);
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+
+    expect(response.status).toBe(500);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(response.body.detail).toMatch(/table prediction_feature_counts is locked/);
+  });
+
   it('should not claim a failure was recorded when job_runs cannot be written', async () => {
     const test = await app();
     await db.query(`

@@ -248,7 +248,9 @@ export class RetrainingMonitor {
     const evaluating = performance.now();
     const to = new Date();
     const window = { from: new Date(to.getTime() - monitoring.windowDays * DAY_MS), to };
-    const metrics = await this.evaluator.evaluate(model, window);
+    const metrics = await this.evaluator.evaluate(model, window, {
+      lockTimeoutMs: monitoring.lockTimeoutMs,
+    });
     const version = (await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
     const ofVersion = metrics.versions.find((v) => v.version === version);
     const drift = version
@@ -346,6 +348,7 @@ export class RetrainingMonitor {
       moderate: monitoring.psiModerate,
       significant: monitoring.psiSignificant,
       minSample: monitoring.minDriftSample,
+      lockTimeoutMs: monitoring.lockTimeoutMs,
     });
   }
 
