@@ -35,3 +35,4 @@ export * from './monitoring/retraining-recommender';
 export * from './monitoring/retraining-webhook.notifier';
 export * from './monitoring/retraining.events';
 export * from './monitoring/retraining.monitor';
+export type { JobRun, RunTrigger } from './monitoring/repositories/job-run.repository';

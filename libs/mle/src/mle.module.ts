@@ -9,6 +9,7 @@ import { PredictionLogIngester } from './monitoring/prediction-log.ingester';
 import { RetrainingWebhookNotifier } from './monitoring/retraining-webhook.notifier';
 import { RetrainingEvents } from './monitoring/retraining.events';
 import { RetrainingMonitor } from './monitoring/retraining.monitor';
+import { JobRunRepository } from './monitoring/repositories/job-run.repository';
 import { MetricsRegistry } from './metrics/metrics.registry';
 import { MleMetrics } from './metrics/mle-metrics';
 import { MLE_MODEL_CLASS, MLE_OPTIONS, PREDICTION_LOG_OPTIONS } from './mle.constants';
@@ -87,6 +88,7 @@ export class MleModule {
           AccuracyEvaluator,
           DriftDetector,
           OutcomeTracker,
+          JobRunRepository,
           RetrainingEvents,
           RetrainingWebhookNotifier,
           RetrainingMonitor,

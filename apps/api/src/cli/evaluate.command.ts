@@ -87,7 +87,11 @@ void runCommand('evaluate', async () => {
           'an evaluation is already running (here or in the service); try again when it has finished',
         );
       case 'failed':
-        throw new Error(`${outcome.error} (recorded as job run ${outcome.jobRunId})`);
+        throw new Error(
+          outcome.unrecorded
+            ? `${outcome.error} (job run ${outcome.jobRunId}; the failure could not be recorded: ${outcome.unrecorded})`
+            : `${outcome.error} (recorded as job run ${outcome.jobRunId})`,
+        );
     }
   } finally {
     await app.close();

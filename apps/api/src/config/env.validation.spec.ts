@@ -42,4 +42,12 @@ describe(validateEnv.name, () => {
       /PORT="70000": must not be greater than 65535/,
     );
   });
+
+  it('should read EVALUATION_LOCK_TIMEOUT in seconds, 30 when unset, and refuse 0', () => {
+    expect(validateEnv({}).EVALUATION_LOCK_TIMEOUT).toBe(30);
+    expect(validateEnv({ EVALUATION_LOCK_TIMEOUT: '0.5' }).EVALUATION_LOCK_TIMEOUT).toBe(0.5);
+    expect(() => validateEnv({ EVALUATION_LOCK_TIMEOUT: '0' })).toThrow(
+      /EVALUATION_LOCK_TIMEOUT="0": must not be less than 0.1/,
+    );
+  });
 });

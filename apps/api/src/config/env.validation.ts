@@ -153,6 +153,15 @@ export class Env {
   @Validate(IsTimeZone)
   EVALUATION_TZ: string = 'UTC';
 
+  /**
+   * Seconds an evaluation waits for a table lock (an analyst's `LOCK TABLE sales`) before it
+   * fails, naming the lock and its holder; the next run catches up.
+   */
+  @Min(0.1)
+  @Max(3600)
+  @IsNumber()
+  EVALUATION_LOCK_TIMEOUT: number = 30;
+
   /** Receives a JSON POST when RETRAIN is recommended. */
   @Transform(emptyToUndefined)
   @IsOptional()

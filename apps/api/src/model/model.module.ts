@@ -45,6 +45,7 @@ export function modelModule(
           windowDays: config.get('EVALUATION_WINDOW_DAYS', { infer: true }),
           cron: cron === 'off' || forCommand ? undefined : cron,
           timeZone: config.get('EVALUATION_TZ', { infer: true }),
+          lockTimeoutMs: Math.round(1000 * config.get('EVALUATION_LOCK_TIMEOUT', { infer: true })),
           psiModerate: config.get('DRIFT_PSI_MODERATE', { infer: true }),
           psiSignificant: config.get('DRIFT_PSI_SIGNIFICANT', { infer: true }),
           webhookUrl: config.get('RETRAINING_WEBHOOK_URL', { infer: true }),

@@ -60,6 +60,11 @@ export class RetrainingController {
     status: 409,
     description: 'An evaluation is already running (here or on another replica).',
   })
+  @ApiResponse({
+    status: 500,
+    description:
+      'The evaluation failed (e.g. a table lock held longer than EVALUATION_LOCK_TIMEOUT); the detail names the job run.',
+  })
   async evaluate() {
     const outcome = await this.monitor.run('manual');
     switch (outcome.status) {
@@ -77,7 +82,9 @@ export class RetrainingController {
           HttpStatus.INTERNAL_SERVER_ERROR,
           PROBLEM_TYPES.evaluationFailed,
           'Evaluation failed',
-          `The evaluation failed and was recorded as job run ${outcome.jobRunId}: ${outcome.error}`,
+          outcome.unrecorded
+            ? `The evaluation failed (job run ${outcome.jobRunId}), and the failure could not be recorded (${outcome.unrecorded}); it will be once the database answers: ${outcome.error}`
+            : `The evaluation failed and was recorded as job run ${outcome.jobRunId}: ${outcome.error}`,
         );
     }
   }

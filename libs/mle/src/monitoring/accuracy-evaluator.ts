@@ -50,9 +50,16 @@ interface Row {
 export class AccuracyEvaluator {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async evaluate(model: string, window: EvaluationWindow): Promise<AccuracyEvaluation> {
-    const rows = await this.dataSource.query<Row[]>(
-      `SELECT model_version,
+  /** `lockTimeoutMs`: the longest wait for a table lock before the evaluation fails. */
+  async evaluate(
+    model: string,
+    window: EvaluationWindow,
+    { lockTimeoutMs }: { lockTimeoutMs: number },
+  ): Promise<AccuracyEvaluation> {
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
+      return manager.query<Row[]>(
+        `SELECT model_version,
               count(*) FILTER (WHERE label IS NOT NULL)::int              AS labelled,
               count(*) FILTER (WHERE label IS NULL)::int                  AS unlabelled,
               count(*) FILTER (WHERE prediction AND label)::int           AS tp,
@@ -63,8 +70,9 @@ export class AccuracyEvaluator {
          FROM prediction_outcomes
         WHERE model = $1 AND predicted_at >= $2 AND predicted_at < $3
         GROUP BY ROLLUP (model_version)`,
-      [model, window.from, window.to],
-    );
+        [model, window.from, window.to],
+      );
+    });
     const summarise = (row: Row | undefined) => {
       const confusion = {
         truePositive: row?.tp ?? 0,

@@ -36,7 +36,7 @@ export class DriftDetector {
     version: string,
     reference: ReferenceDistribution,
     window: EvaluationWindow,
-    options: { moderate: number; significant: number; minSample: number },
+    options: { moderate: number; significant: number; minSample: number; lockTimeoutMs: number },
   ): Promise<DriftReport> {
     const names = Object.keys(reference);
     if (names.length === 0) {
@@ -48,15 +48,20 @@ export class DriftDetector {
         note: 'the manifest has no reference distribution',
       };
     }
-    const rows = await this.dataSource.query<{ name: string; bin: string; count: number }[]>(
-      `SELECT feature AS name, bin, sum(count)::float8 AS count
+    const rows = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [
+        `${options.lockTimeoutMs}ms`,
+      ]);
+      return manager.query<{ name: string; bin: string; count: number }[]>(
+        `SELECT feature AS name, bin, sum(count)::float8 AS count
          FROM prediction_feature_counts
         WHERE model = $1 AND model_version = $2 AND feature = ANY($5::text[])
           AND day >= ($3::timestamptz AT TIME ZONE 'UTC')::date
           AND day <= ($4::timestamptz AT TIME ZONE 'UTC')::date
         GROUP BY 1, 2`,
-      [model, version, window.from, window.to, names],
-    );
+        [model, version, window.from, window.to, names],
+      );
+    });
     const counts = new Map<string, Map<string, number>>(names.map((name) => [name, new Map()]));
     for (const row of rows) counts.get(row.name)?.set(row.bin, row.count);
     const predictions = [...(counts.get(names[0])?.values() ?? [])].reduce((sum, n) => sum + n, 0);

@@ -9,7 +9,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { MLE_OPTIONS } from '../mle.constants';
 import { MleOptions } from '../mle.options';
-import { EVALUATION_JOB, RetrainingMonitor, RunTrigger } from './retraining.monitor';
+import { RunTrigger } from './repositories/job-run.repository';
+import { EVALUATION_JOB, RetrainingMonitor } from './retraining.monitor';
 
 /** Cron fires at whole minutes (or seconds); replicas agree on the scheduled time by flooring. */
 function floorToSecond(date: Date): Date {
@@ -84,8 +85,16 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
       if (!previous) return;
       const lastSuccess = await this.monitor.lastScheduledSuccess();
       if (lastSuccess && lastSuccess >= previous) return;
-      this.logger.log(
-        `The run scheduled for ${previous.toISOString()} did not happen (last success: ${lastSuccess?.toISOString() ?? 'never'}): running it now`,
+      // Marks a run whose process is gone abandoned; its slot is run again below.
+      const last = await this.monitor.lastRun();
+      const attempt =
+        last && last.status !== 'succeeded'
+          ? `; job run ${last.id} (${last.trigger}) ${last.status}${last.error ? `: ${last.error}` : ''}`
+          : '';
+      // A night lost to a failure or a killed process is worth a warning; a night the service
+      // was down, a note.
+      this.logger[attempt ? 'warn' : 'log'](
+        `The run scheduled for ${previous.toISOString()} did not happen (last success: ${lastSuccess?.toISOString() ?? 'never'}${attempt}): running it now`,
       );
       await this.runSafely('catch-up', floorToSecond(previous));
     } catch (error) {
@@ -96,10 +105,23 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
   private async runSafely(trigger: RunTrigger, scheduledFor: Date): Promise<void> {
     try {
       const outcome = await this.monitor.run(trigger, scheduledFor);
-      if (outcome.status === 'skipped') {
-        this.logger.debug(
-          `Skipped the ${trigger} run for ${scheduledFor.toISOString()}: ${outcome.reason}`,
-        );
+      switch (outcome.status) {
+        case 'skipped':
+          // Another replica has the run (or had it): said once a night per replica.
+          this.logger.log(
+            `Skipped the ${trigger} run for ${scheduledFor.toISOString()}: ${outcome.reason === 'in-progress' ? 'another run holds the evaluation lock' : 'it has already run'}`,
+          );
+          return;
+        case 'failed':
+          this.logger.warn(
+            `The ${trigger} run for ${scheduledFor.toISOString()} failed (job run ${outcome.jobRunId}); the next run catches up`,
+          );
+          return;
+        case 'completed':
+          this.logger.log(
+            `The ${trigger} run for ${scheduledFor.toISOString()} succeeded (job run ${outcome.jobRunId})`,
+          );
+          return;
       }
     } catch (error) {
       // The monitor records its own failures; this catches the database being unreachable.

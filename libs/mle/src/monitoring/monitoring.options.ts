@@ -19,6 +19,8 @@ export interface MonitoringOptions {
   webhookUrl?: string;
   webhookTimeoutMs: number;
   webhookRetries: number;
+  /** The longest an evaluation waits for a table lock (e.g. `LOCK TABLE sales`) before failing. */
+  lockTimeoutMs: number;
 }
 
 export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
@@ -32,6 +34,7 @@ export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
   trendLength: 10,
   webhookTimeoutMs: 5_000,
   webhookRetries: 3,
+  lockTimeoutMs: 30_000,
 };
 
 export const RECOMMENDATIONS = ['OK', 'RETRAIN', 'INSUFFICIENT_DATA'] as const;

@@ -52,9 +52,11 @@ export class OutcomeTracker {
     private readonly groundTruth: GroundTruthSource,
   ) {}
 
-  async update(): Promise<OutcomeUpdate> {
+  /** `lockTimeoutMs`: the longest wait for a table lock (`sales` may be locked by its users). */
+  async update({ lockTimeoutMs }: { lockTimeoutMs: number }): Promise<OutcomeUpdate> {
     const started = performance.now();
     const result = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
       // The first run after a large load sorts and joins all of it: more of it in memory.
       await manager.query(`SET LOCAL work_mem = '64MB'`);
       const labelsChanged = await this.refreshLabels(manager);

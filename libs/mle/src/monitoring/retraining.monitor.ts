@@ -17,27 +17,26 @@ import { ReferenceDistribution } from './reference-distribution';
 import { recommend } from './retraining-recommender';
 import { RetrainingWebhookNotifier } from './retraining-webhook.notifier';
 import { RetrainingEvents } from './retraining.events';
+import {
+  isLockNotAvailable,
+  JobRun,
+  JobRunRepository,
+  RunTrigger,
+} from './repositories/job-run.repository';
 
 export const EVALUATION_JOB = 'retraining-evaluation';
 const DAY_MS = 86_400_000;
 
-export type RunTrigger = 'schedule' | 'catch-up' | 'manual';
-
 export type RunOutcome =
   | { status: 'completed'; jobRunId: string; evaluation: StoredEvaluation }
   | { status: 'skipped'; reason: 'in-progress' | 'already-ran' }
-  | { status: 'failed'; jobRunId: string; error: string };
-
-export interface JobRun {
-  id: string;
-  trigger: RunTrigger;
-  status: 'running' | 'succeeded' | 'failed';
-  scheduledFor: string;
-  startedAt: string;
-  finishedAt: string | null;
-  error: string | null;
-  host: string | null;
-}
+  | {
+      status: 'failed';
+      jobRunId: string;
+      error: string;
+      /** Why `job_runs` does not say `failed` yet (it will once the database answers). */
+      unrecorded?: string;
+    };
 
 interface EvaluationRow {
   id: string;
@@ -87,19 +86,24 @@ function toEvaluation(row: EvaluationRow): StoredEvaluation {
  * truth, measures drift, recommends OK / RETRAIN / INSUFFICIENT_DATA, stores the evaluation and
  * announces a RETRAIN (log line, in-process event, webhook).
  *
- * Runs are exclusive across every replica: a transaction-scoped advisory lock is held for the
- * run, and a `job_runs` row unique per (job, scheduled time) makes a scheduled run happen once
- * even when replicas fire seconds apart. Errors are recorded in `job_runs`, never thrown out of
- * a scheduled run.
+ * Runs are exclusive across every replica: a run holds a row lock on its `job_locks` row (which
+ * only the service's role may take) for its whole duration, and a `job_runs` row unique per
+ * running or succeeded (job, scheduled time) makes a scheduled run happen once even when
+ * replicas fire seconds apart. A `running` row whose lock transaction has ended lost its
+ * process and is marked `abandoned`; its slot runs again. Errors are recorded in `job_runs`,
+ * never thrown out of a scheduled run. Table locks are waited for at most `lockTimeoutMs`.
  */
 @Injectable()
 export class RetrainingMonitor {
   private readonly logger = new Logger('RetrainingMonitor');
   private active = false;
+  /** Failures this process could not write to `job_runs` yet, by job run id. */
+  private readonly pendingFailures = new Map<string, string>();
   private readonly referenceCache = new Map<string, ReferenceDistribution>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jobRuns: JobRunRepository,
     private readonly ingester: PredictionLogIngester,
     private readonly outcomes: OutcomeTracker,
     private readonly evaluator: AccuracyEvaluator,
@@ -122,42 +126,84 @@ export class RetrainingMonitor {
     scheduledFor: Date = new Date(),
     onProgress?: IngestionProgressListener,
   ): Promise<RunOutcome> {
-    const lock = this.dataSource.createQueryRunner();
-    await lock.connect();
+    const lock = await this.jobRuns.lock(EVALUATION_JOB);
+    if (!lock) return { status: 'skipped', reason: 'in-progress' };
     try {
-      await lock.startTransaction();
-      const [{ locked }] = (await lock.query(
-        `SELECT pg_try_advisory_xact_lock(hashtext('mle-service:' || $1)) AS locked`,
-        [EVALUATION_JOB],
-      )) as { locked: boolean }[];
-      if (!locked) return { status: 'skipped', reason: 'in-progress' };
+      await this.recordPendingFailures();
+      // Under the lock no other run is alive: a row still `running` lost its process.
+      await this.abandonDeadRuns();
       // Outside the lock's transaction, so that the status endpoint sees the run while it runs.
-      const inserted = await this.dataSource.query<{ id: string }[]>(
-        `INSERT INTO job_runs (job, scheduled_for, trigger, status, host)
-         VALUES ($1, $2, $3, 'running', $4)
-         ON CONFLICT (job, scheduled_for) DO NOTHING RETURNING id`,
-        [EVALUATION_JOB, scheduledFor, trigger, hostname()],
-      );
-      if (inserted.length === 0) return { status: 'skipped', reason: 'already-ran' };
-      const jobRunId = String(inserted[0].id);
-      this.active = true;
+      const jobRunId = await this.jobRuns.start({
+        job: EVALUATION_JOB,
+        scheduledFor,
+        trigger,
+        host: hostname(),
+        lock,
+      });
+      if (!jobRunId) return { status: 'skipped', reason: 'already-ran' };
+      return await this.runRecorded(jobRunId, onProgress);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runRecorded(
+    jobRunId: string,
+    onProgress?: IngestionProgressListener,
+  ): Promise<RunOutcome> {
+    this.active = true;
+    try {
+      const evaluation = await this.evaluate(jobRunId, onProgress);
+      await this.jobRuns.finish(jobRunId, 'succeeded');
+      await this.announce(evaluation);
+      return { status: 'completed', jobRunId, evaluation };
+    } catch (error) {
+      const message = await this.describeFailure(error);
+      this.logger.error(`Evaluation run ${jobRunId} failed: ${message}`);
       try {
-        const evaluation = await this.evaluate(jobRunId, onProgress);
-        await this.finish(jobRunId, 'succeeded');
-        await this.announce(evaluation);
-        return { status: 'completed', jobRunId, evaluation };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.logger.error(`Evaluation run ${jobRunId} failed: ${message}`);
-        await this.finish(jobRunId, 'failed', message).catch(() => undefined);
+        await this.jobRuns.finish(jobRunId, 'failed', message);
         return { status: 'failed', jobRunId, error: message };
-      } finally {
-        this.active = false;
+      } catch (recording) {
+        // Recorded at the next run or status read of this process; after a restart the row
+        // is found abandoned (its lock transaction has ended).
+        this.pendingFailures.set(jobRunId, message);
+        const unrecorded = recording instanceof Error ? recording.message : String(recording);
+        this.logger.error(`Job run ${jobRunId} could not be marked failed: ${unrecorded}`);
+        return { status: 'failed', jobRunId, error: message, unrecorded };
       }
     } finally {
-      // Ends the transaction, which releases the advisory lock.
-      await lock.rollbackTransaction().catch(() => undefined);
-      await lock.release();
+      this.active = false;
+    }
+  }
+
+  /** The error as recorded: a lock wait that timed out names the locks held and by whom. */
+  private async describeFailure(error: unknown): Promise<string> {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!isLockNotAvailable(error)) return message;
+    const seconds = this.options.monitoring.lockTimeoutMs / 1000;
+    const holders = await this.jobRuns.tableLockHolders().catch(() => []);
+    const held = holders.length
+      ? holders
+          .map(
+            (h) => `table ${h.table} is locked in ${h.mode} mode by role ${h.role} (pid ${h.pid})`,
+          )
+          .join('; ')
+      : 'the lock had been released when looked up';
+    return `waited longer than EVALUATION_LOCK_TIMEOUT (${seconds} s) for a table lock: ${held} (${message})`;
+  }
+
+  private async recordPendingFailures(): Promise<void> {
+    for (const [id, error] of this.pendingFailures) {
+      await this.jobRuns.finish(id, 'failed', error);
+      this.pendingFailures.delete(id);
+    }
+  }
+
+  private async abandonDeadRuns(): Promise<void> {
+    for (const run of await this.jobRuns.abandonDead(EVALUATION_JOB)) {
+      this.logger.warn(
+        `Job run ${run.id} (${run.trigger}, scheduled for ${run.scheduledFor}) marked abandoned: ${run.error ?? ''}`,
+      );
     }
   }
 
@@ -170,42 +216,16 @@ export class RetrainingMonitor {
     return rows.map(toEvaluation);
   }
 
+  /** The latest job run; one whose process is gone shows as abandoned, never as running. */
   async lastRun(): Promise<JobRun | undefined> {
-    const [row] = await this.dataSource.query<
-      {
-        id: string;
-        trigger: RunTrigger;
-        status: JobRun['status'];
-        scheduled_for: Date;
-        started_at: Date;
-        finished_at: Date | null;
-        error: string | null;
-        host: string | null;
-      }[]
-    >(`SELECT * FROM job_runs WHERE job = $1 ORDER BY started_at DESC, id DESC LIMIT 1`, [
-      EVALUATION_JOB,
-    ]);
-    if (!row) return undefined;
-    return {
-      id: String(row.id),
-      trigger: row.trigger,
-      status: row.status,
-      scheduledFor: row.scheduled_for.toISOString(),
-      startedAt: row.started_at.toISOString(),
-      finishedAt: row.finished_at?.toISOString() ?? null,
-      error: row.error,
-      host: row.host,
-    };
+    await this.recordPendingFailures().catch(() => undefined);
+    await this.abandonDeadRuns();
+    return this.jobRuns.last(EVALUATION_JOB);
   }
 
   /** When the last scheduled (or catch-up) run succeeded, for the catch-up rule. */
   async lastScheduledSuccess(): Promise<Date | undefined> {
-    const [row] = await this.dataSource.query<{ at: Date | null }[]>(
-      `SELECT max(scheduled_for) AS at FROM job_runs
-        WHERE job = $1 AND status = 'succeeded' AND trigger IN ('schedule', 'catch-up')`,
-      [EVALUATION_JOB],
-    );
-    return row?.at ?? undefined;
+    return this.jobRuns.lastScheduledSuccess(EVALUATION_JOB);
   }
 
   /** Sets the gauges from the latest stored evaluation (at start-up, so a restart keeps them). */
@@ -222,11 +242,15 @@ export class RetrainingMonitor {
     const model = this.registry.name;
     const referenceOf = await this.references(model);
     const ingestion = await this.ingester.ingest(onProgress, referenceOf);
-    const { seconds: updateSeconds, ...outcomes } = await this.outcomes.update();
+    const { seconds: updateSeconds, ...outcomes } = await this.outcomes.update({
+      lockTimeoutMs: monitoring.lockTimeoutMs,
+    });
     const evaluating = performance.now();
     const to = new Date();
     const window = { from: new Date(to.getTime() - monitoring.windowDays * DAY_MS), to };
-    const metrics = await this.evaluator.evaluate(model, window);
+    const metrics = await this.evaluator.evaluate(model, window, {
+      lockTimeoutMs: monitoring.lockTimeoutMs,
+    });
     const version = (await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
     const ofVersion = metrics.versions.find((v) => v.version === version);
     const drift = version
@@ -247,37 +271,42 @@ export class RetrainingMonitor {
       updateSeconds,
       evaluateSeconds: (performance.now() - evaluating) / 1000,
     };
-    const [row] = await this.dataSource.query<EvaluationRow[]>(
-      `INSERT INTO model_evaluations (job_run_id, window_from, window_to, model, model_version,
+    const [row] = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [
+        `${monitoring.lockTimeoutMs}ms`,
+      ]);
+      return manager.query<EvaluationRow[]>(
+        `INSERT INTO model_evaluations (job_run_id, window_from, window_to, model, model_version,
          recommendation, reasons, accuracy, labelled, threshold, min_labelled, metrics, drift,
          ingestion, outcomes, timings)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
-      [
-        jobRunId,
-        window.from,
-        window.to,
-        model,
-        version ?? null,
-        recommendation,
-        JSON.stringify(reasons),
-        accuracy,
-        ofVersion?.labelled ?? 0,
-        monitoring.accuracyThreshold,
-        monitoring.minLabelled,
-        JSON.stringify(metrics),
-        JSON.stringify(
-          drift ?? {
-            status: 'unavailable',
-            predictions: 0,
-            features: [],
-            note: 'no model version',
-          },
-        ),
-        JSON.stringify(ingestion),
-        JSON.stringify(outcomes),
-        JSON.stringify(timings),
-      ],
-    );
+        [
+          jobRunId,
+          window.from,
+          window.to,
+          model,
+          version ?? null,
+          recommendation,
+          JSON.stringify(reasons),
+          accuracy,
+          ofVersion?.labelled ?? 0,
+          monitoring.accuracyThreshold,
+          monitoring.minLabelled,
+          JSON.stringify(metrics),
+          JSON.stringify(
+            drift ?? {
+              status: 'unavailable',
+              predictions: 0,
+              features: [],
+              note: 'no model version',
+            },
+          ),
+          JSON.stringify(ingestion),
+          JSON.stringify(outcomes),
+          JSON.stringify(timings),
+        ],
+      );
+    });
     return toEvaluation(row);
   }
 
@@ -319,18 +348,8 @@ export class RetrainingMonitor {
       moderate: monitoring.psiModerate,
       significant: monitoring.psiSignificant,
       minSample: monitoring.minDriftSample,
+      lockTimeoutMs: monitoring.lockTimeoutMs,
     });
-  }
-
-  private async finish(
-    jobRunId: string,
-    status: 'succeeded' | 'failed',
-    error?: string,
-  ): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE job_runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1`,
-      [jobRunId, status, error ?? null],
-    );
   }
 
   private async announce(evaluation: StoredEvaluation): Promise<void> {
