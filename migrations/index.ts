@@ -2,6 +2,7 @@ import { CreateSales1795710000000 } from './1795710000000-CreateSales';
 import { CreateAnalystRole1795710100000 } from './1795710100000-CreateAnalystRole';
 import { CreateMonitoring1795720000000 } from './1795720000000-CreateMonitoring';
 import { TrackSalesLabelChanges1795720100000 } from './1795720100000-TrackSalesLabelChanges';
+import { FingerprintLogCheckpoints1795730000000 } from './1795730000000-FingerprintLogCheckpoints';
 import { TrackJobRunOwners1795730100000 } from './1795730100000-TrackJobRunOwners';
 
 /** Every migration, in order. Listed explicitly so the compiled app and the tests run the same set. */
@@ -10,5 +11,6 @@ export const MIGRATIONS = [
   CreateAnalystRole1795710100000,
   CreateMonitoring1795720000000,
   TrackSalesLabelChanges1795720100000,
+  FingerprintLogCheckpoints1795730000000,
   TrackJobRunOwners1795730100000,
 ];

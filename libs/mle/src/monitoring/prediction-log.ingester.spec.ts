@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFile, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import {
 } from '../../../../test/test-database';
 import { PredictionRecord } from '../prediction-log/prediction-record';
 import { MAX_LINE_BYTES } from './ingestion/line.splitter';
-import { PredictionLogIngester } from './prediction-log.ingester';
+import { PredictionLogIngester, TAIL_ABANDONED_AFTER_MS } from './prediction-log.ingester';
 import { ReferenceDistribution } from './reference-distribution';
 
 const record = (n: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
@@ -139,6 +139,58 @@ describe(PredictionLogIngester.name, () => {
     expect(first).toMatchObject({ lines: 2, inserted: 2, skipped: 0 });
     expect(second).toMatchObject({ lines: 1, inserted: 1, skipped: 0 });
     expect(await storedRequestIds()).toEqual(requestIds(1, 3));
+  });
+
+  it('should count the partial tail of a file no longer written as malformed and glue nothing to it', async () => {
+    await write(logName(), jsonl(records(1, 2)) + JSON.stringify(record(3)).slice(0, 40));
+    const past = new Date(Date.now() - TAIL_ABANDONED_AFTER_MS - 60_000);
+    await utimes(join(dir, logName()), past, past);
+
+    const first = await ingester().ingest();
+    // Were the tail held, this line would be glued onto it and lost.
+    await append(logName(), jsonl(records(4, 4)));
+    const second = await ingester().ingest();
+
+    expect(first).toMatchObject({ lines: 3, inserted: 2, skipped: 1 });
+    expect(second).toMatchObject({ lines: 1, inserted: 1, skipped: 0 });
+    expect(await storedRequestIds()).toEqual(['req-1', 'req-2', 'req-4']);
+    expect(await checkpoint(logName())).toMatchObject({ lines: '4', skipped_lines: '1' });
+  });
+
+  it('should report the file and load it again from the start when it is shorter than its checkpoint', async () => {
+    await write(logName(), jsonl(records(1, 5)));
+    await ingester().ingest();
+    await write(logName(), jsonl(records(6, 7)));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ mismatched: 1, lines: 2, inserted: 2, duplicates: 0 });
+    expect(await storedRequestIds()).toEqual(requestIds(1, 7));
+    expect(await ingester().ingest()).toMatchObject({ mismatched: 0, lines: 0 });
+  });
+
+  it('should report the file and load it again from the start when the bytes before its checkpoint changed', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await ingester().ingest();
+    await write(logName(), jsonl([...records(1, 2), record(8), ...records(4, 6)]));
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ mismatched: 1, lines: 6, inserted: 4, duplicates: 2 });
+    expect(await storedRequestIds()).toEqual([...requestIds(1, 6), 'req-8']);
+  });
+
+  it('should report a gzipped file and load it from the start when it does not hold what was checkpointed', async () => {
+    await write(logName(), jsonl(records(1, 3)));
+    await ingester().ingest();
+    await write(logName(), jsonl(records(9, 12)));
+    await gzip(logName());
+
+    const summary = await ingester().ingest();
+
+    expect(summary).toMatchObject({ mismatched: 1, lines: 4, inserted: 4, duplicates: 0 });
+    expect(await storedRequestIds()).toEqual([...requestIds(1, 3), ...requestIds(9, 12)]);
+    expect(await checkpoint(logName())).toMatchObject({ completed: true });
   });
 
   it('should load only the remainder when a partly loaded file is rotated and gzipped', async () => {

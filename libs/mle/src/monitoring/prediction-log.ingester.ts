@@ -10,7 +10,7 @@ import { DataSource } from 'typeorm';
 import { PREDICTION_LOG_OPTIONS } from '../mle.constants';
 import { PredictionLogOptions } from '../prediction-log/prediction-log.options';
 import { ReferenceLookup } from './ingestion/feature-counts';
-import { LineSplitter } from './ingestion/line.splitter';
+import { FINGERPRINT_BYTES, fingerprintOf, LineSplitter } from './ingestion/line.splitter';
 import { parsePredictionLine } from './ingestion/prediction-line.parser';
 import { findPredictionLogFiles, PredictionLogFile } from './ingestion/prediction-log.finder';
 import { CheckpointAdvance, PredictionBatch } from './ingestion/prediction.batch';
@@ -26,8 +26,17 @@ export interface IngestionSummary {
   inserted: number;
   /** Valid lines already in `predictions` (read again, e.g. after a lost checkpoint). */
   duplicates: number;
-  /** Malformed lines, and truncated last lines of gzipped files. */
+  /**
+   * Malformed lines, truncated last lines of gzipped files, and partial last lines of plain files
+   * no longer written (see `TAIL_ABANDONED_AFTER_MS`).
+   */
   skipped: number;
+  /**
+   * Files whose content no longer matched their checkpoint (shorter than it, or other bytes
+   * before it): reported, and read again from the start (lines already loaded count as
+   * duplicates).
+   */
+  mismatched: number;
   /** `model version` of loaded predictions not counted for drift: no training reference. */
   uncountedVersions: string[];
   seconds: number;
@@ -39,7 +48,18 @@ export type IngestionProgressListener = (progress: { file: string; lines: number
 interface Checkpoint {
   position: number;
   completed: boolean;
+  fingerprint: string | null;
 }
+
+/** The content of a file does not match its checkpoint. */
+class CheckpointMismatch extends Error {}
+
+/**
+ * A plain file not modified for this long is no longer written (its writer never leaves a
+ * partial line for more than one write; it cuts one off a file it abandons): bytes after its last
+ * newline are a truncated line, counted as malformed.
+ */
+export const TAIL_ABANDONED_AFTER_MS = 10 * 60_000;
 
 /** Lines per transaction: the checkpoint moves this often, and at most two batches are held. */
 const BATCH_LINES = 20_000;
@@ -95,6 +115,7 @@ export class PredictionLogIngester {
       inserted: 0,
       duplicates: 0,
       skipped: 0,
+      mismatched: 0,
       uncountedVersions: [],
       seconds: 0,
     };
@@ -147,28 +168,75 @@ export class PredictionLogIngester {
     checkpoint: Checkpoint | undefined,
   ): Promise<number | undefined> {
     if (checkpoint?.completed) return undefined;
-    const from = checkpoint?.position ?? 0;
-    const source = await openLogFile(join(this.options.dir, file.name), file, from);
+    try {
+      return await this.readFrom(run, file, checkpoint, checkpoint?.position ?? 0);
+    } catch (error) {
+      if (!(error instanceof CheckpointMismatch)) throw error;
+      run.summary.mismatched += 1;
+      this.logger.warn(
+        `${file.name}: ${error.message}; it no longer holds what its checkpoint ` +
+          `(byte ${checkpoint?.position}) recorded. Reading it again from the start.`,
+      );
+      return this.readFrom(run, file, checkpoint, 0);
+    }
+  }
+
+  /** Reads `file` from byte `from` (its checkpoint's position, or 0 to read it again). */
+  private async readFrom(
+    run: IngestionRun,
+    file: PredictionLogFile,
+    checkpoint: Checkpoint | undefined,
+    from: number,
+  ): Promise<number | undefined> {
+    // Only a resumed read checks what comes before.
+    const expected = from === 0 ? undefined : (checkpoint?.fingerprint ?? null);
+    const source = await openLogFile(join(this.options.dir, file.name), file, from, expected);
     if (!source) return undefined;
     run.summary.filesRead += 1;
-    const splitter = new LineSplitter(from, source.gzipped ? from : 0);
+    const splitter = source.gzipped
+      ? new LineSplitter(from, from)
+      : new LineSplitter(from, 0, source.before);
+    let verified = !source.gzipped || from === 0;
+    // The pipeline rejects with an abort, not with what its consumer threw.
+    let mismatch: CheckpointMismatch | undefined;
     const consume = async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) {
+      for await (let chunk of chunks) {
+        if (!verified) {
+          chunk = splitter.skipFrom(chunk);
+          if (splitter.skipping > 0) continue;
+          verified = true;
+          if (expected && splitter.fingerprint() !== expected) {
+            mismatch = new CheckpointMismatch('the bytes before its checkpoint changed');
+            throw mismatch;
+          }
+        }
         splitter.push(chunk, run.onLine);
-        await run.readTo(splitter.position);
+        await run.readTo(splitter.position, splitter.fingerprint());
       }
     };
-    run.begin(file.name, checkpoint ? from : null);
+    run.begin(file.name, checkpoint ? checkpoint.position : null, from);
     try {
       if (source.gzipped) {
         await pipeline(source.input, createGunzip({ chunkSize: READ_CHUNK_BYTES }), consume);
+        if (!verified) mismatch = new CheckpointMismatch('it is shorter than its checkpoint');
+        if (mismatch) throw mismatch;
         // A gzipped file gets no more lines: a partial last line is a truncated one.
         run.complete(splitter.pending > 0);
       } else {
         await pipeline(source.input, consume);
+        // A file no longer written will not complete its last line: it is a truncated one, and
+        // what may follow it must not be glued to it.
+        if (source.abandoned && splitter.dropTail()) {
+          run.truncated();
+          await run.readTo(splitter.position, splitter.fingerprint());
+        }
       }
     } catch (error) {
       if (run.failure) throw run.failure;
+      if (mismatch) {
+        run.end();
+        throw mismatch;
+      }
       // A file that cannot be read (a corrupt archive) must not stop the others; what was read
       // of it is kept, and the next run tries again from there.
       this.logger.warn(
@@ -184,18 +252,28 @@ async function loadCheckpoints(
   dataSource: DataSource,
   files: PredictionLogFile[],
 ): Promise<Map<string, Checkpoint>> {
-  const rows = await dataSource.query<{ file: string; position: string; completed: boolean }[]>(
-    `SELECT file, position, completed FROM prediction_log_checkpoints WHERE file = ANY($1::text[])`,
+  const rows = await dataSource.query<
+    { file: string; position: string; completed: boolean; fingerprint: string | null }[]
+  >(
+    `SELECT file, position, completed, fingerprint
+       FROM prediction_log_checkpoints WHERE file = ANY($1::text[])`,
     [files.map((f) => f.name)],
   );
   return new Map(
-    rows.map((r) => [r.file, { position: Number(r.position), completed: r.completed }]),
+    rows.map((r) => [
+      r.file,
+      { position: Number(r.position), completed: r.completed, fingerprint: r.fingerprint },
+    ]),
   );
 }
 
 interface LogSource {
   input: Readable;
   gzipped: boolean;
+  /** Plain file: the bytes just before the position read from. */
+  before?: Buffer;
+  /** Plain file: not modified for `TAIL_ABANDONED_AFTER_MS`. */
+  abandoned?: boolean;
 }
 
 async function openIfExists(path: string): Promise<FileHandle | undefined> {
@@ -210,19 +288,37 @@ async function openIfExists(path: string): Promise<FileHandle | undefined> {
 /**
  * The streams that read `file` from `position`: the plain file while there is no gzipped copy,
  * else the gzipped one. Undefined when there is nothing new or the file is gone (retention).
+ * A plain file that is shorter than `position`, or whose bytes before it do not have the
+ * `fingerprint` (when one is given), throws `CheckpointMismatch`.
  */
 async function openLogFile(
   path: string,
   file: PredictionLogFile,
   position: number,
+  fingerprint: string | null | undefined,
 ): Promise<LogSource | undefined> {
   if (!file.gzipped) {
     const handle = await openIfExists(path);
     if (handle) {
-      const { size } = await handle.stat();
-      if (size <= position) {
+      const { size, mtimeMs } = await handle.stat();
+      if (size === position) {
         await handle.close();
         return undefined;
+      }
+      let before: Buffer | undefined;
+      try {
+        if (size < position) throw new CheckpointMismatch('it is shorter than its checkpoint');
+        if (position > 0) {
+          const length = Math.min(position, FINGERPRINT_BYTES);
+          before = Buffer.alloc(length);
+          await handle.read(before, 0, length, position - length);
+          if (fingerprint && fingerprintOf(before) !== fingerprint) {
+            throw new CheckpointMismatch('the bytes before its checkpoint changed');
+          }
+        }
+      } catch (error) {
+        await handle.close();
+        throw error;
       }
       // Up to the size seen now: lines appended meanwhile are for the next run.
       const stream = handle.createReadStream({
@@ -230,7 +326,8 @@ async function openLogFile(
         end: size - 1,
         highWaterMark: READ_CHUNK_BYTES,
       });
-      return { input: stream, gzipped: false };
+      const abandoned = Date.now() - mtimeMs >= TAIL_ABANDONED_AFTER_MS;
+      return { input: stream, gzipped: false, before, abandoned };
     }
     // Gzipped and removed since the folder was listed: read the gzipped copy.
   }
@@ -259,13 +356,14 @@ class IngestionRun {
     this.batch = new PredictionBatch(referenceOf);
   }
 
-  /** Starts a file whose checkpoint is at `expected` (null: none). */
-  begin(file: string, expected: number | null): void {
+  /** Starts a file read from `from`, whose checkpoint is at `expected` (null: none). */
+  begin(file: string, expected: number | null, from: number): void {
     this.fileLines = 0;
     this.current = this.batch.track({
       file,
       expected,
-      position: expected ?? 0,
+      position: from,
+      fingerprint: null,
       lines: 0,
       skipped: 0,
       completed: false,
@@ -288,9 +386,21 @@ class IngestionRun {
   };
 
   /** Records how far the current file has been consumed; commits the batch once it is full. */
-  async readTo(position: number): Promise<void> {
-    this.file().position = position;
+  async readTo(position: number, fingerprint: string | null): Promise<void> {
+    const advance = this.file();
+    advance.position = position;
+    advance.fingerprint = fingerprint;
     if (this.batch.lines >= BATCH_LINES) await this.dispatch();
+  }
+
+  /** Counts the current file's partial last line, taken as truncated. */
+  truncated(): void {
+    const advance = this.file();
+    this.summary.lines += 1;
+    advance.lines += 1;
+    this.fileLines += 1;
+    this.batch.skip();
+    this.countSkipped(advance);
   }
 
   /** Marks the current file completed, counting its truncated last line if it has one. */
@@ -333,11 +443,12 @@ class IngestionRun {
     this.batch = new PredictionBatch(this.referenceOf);
     if (this.current) {
       // The file being read goes on in the new batch, from where this one leaves it.
-      const { file, position } = this.current;
+      const { file, position, fingerprint } = this.current;
       this.current = this.batch.track({
         file,
         expected: position,
         position,
+        fingerprint,
         lines: 0,
         skipped: 0,
         completed: false,

@@ -64,6 +64,23 @@ describe(PredictionLogWriter.name, () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.gz')).length).toBeGreaterThan(10);
   });
 
+  it('should write a file set of its own when the same process opens the log again', async () => {
+    const options = { enabled: true, dir, maxSize: '1m', retentionDays: 30 };
+    const first = new PredictionLogWriter(options, metrics);
+    first.write([record(1)]);
+    first.flush();
+    await first.close();
+    // Same host and pid, as after a restart in a container (pid 1).
+    const second = new PredictionLogWriter(options, metrics);
+    second.write([record(2)]);
+    second.flush();
+    await second.close();
+
+    const files = readdirSync(dir).filter((f) => f.startsWith('predictions-'));
+    expect(files).toHaveLength(2);
+    expect(files.map((f) => readFileSync(join(dir, f), 'utf8').split('\n').length)).toEqual([2, 2]);
+  });
+
   it('should write nothing when disabled', async () => {
     const writer = new PredictionLogWriter(
       { enabled: false, dir, maxSize: '1m', retentionDays: 30 },

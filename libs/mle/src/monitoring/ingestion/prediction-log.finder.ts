@@ -3,7 +3,10 @@ import { PREDICTION_LOG_FILE_PREFIX } from '../../prediction-log/prediction-log.
 
 /** One prediction log file, known by its name without `.gz`, and the forms found on disk. */
 export interface PredictionLogFile {
-  /** `predictions-<host>-<pid>-<YYYY-MM-DD>[.<N>].jsonl`: also the checkpoint's key. */
+  /**
+   * `predictions-<host>-<pid>-<generation>-<YYYY-MM-DD>[.<N>].jsonl` (before generations:
+   * `predictions-<host>-<pid>-<YYYY-MM-DD>[.<N>].jsonl`): also the checkpoint's key.
+   */
   name: string;
   /** `<name>` exists: the current file of a process, or a rotated one not yet gzipped. */
   plain: boolean;
@@ -13,7 +16,7 @@ export interface PredictionLogFile {
 
 // What the writer names its files; `.gz.partial` and `.audit-*.json` do not match.
 const LOG_FILE = new RegExp(
-  `^(${PREDICTION_LOG_FILE_PREFIX}-.+-\\d+-\\d{4}-\\d{2}-\\d{2}(?:\\.\\d+)?\\.jsonl)(\\.gz)?$`,
+  `^(${PREDICTION_LOG_FILE_PREFIX}-.+-\\d+(?:-[0-9a-z]+)?-\\d{4}-\\d{2}-\\d{2}(?:\\.\\d+)?\\.jsonl)(\\.gz)?$`,
 );
 
 /** The prediction log files of every process in `dir`, by name; none when `dir` is missing. */

@@ -16,6 +16,8 @@ export interface CheckpointAdvance {
   expected: number | null;
   /** Bytes of uncompressed content consumed, up to the end of the last complete line. */
   position: number;
+  /** The fingerprint of the content just before `position` (see `LineSplitter`). */
+  fingerprint: string | null;
   lines: number;
   skipped: number;
   completed: boolean;
@@ -97,7 +99,10 @@ export class PredictionBatch {
   /** Writes the batch in one transaction on `client`. */
   async commit(client: PoolClient): Promise<BatchOutcome> {
     this.data ??= this.rows.finish();
-    const advances = this.advances.filter((a) => a.completed || a.position !== (a.expected ?? 0));
+    // A file read again from its start may end where its checkpoint was: its lines still count.
+    const advances = this.advances.filter(
+      (a) => a.completed || a.lines > 0 || a.position !== (a.expected ?? 0),
+    );
     const uncounted = [...this.uncounted];
     if (this.staged === 0 && advances.length === 0) return { staged: 0, inserted: 0, uncounted };
     try {
@@ -182,14 +187,16 @@ async function saveCheckpoints(client: PoolClient, advances: CheckpointAdvance[]
   // A checkpoint moves only from where this batch found it: should another ingestion have
   // moved it meanwhile, its rows are already in and this batch's are duplicates.
   await client.query(
-    `WITH advance (file, expected, position, lines, skipped, completed) AS (
+    `WITH advance (file, expected, position, lines, skipped, completed, fingerprint) AS (
        SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[],
-                            $5::bigint[], $6::boolean[])
+                            $5::bigint[], $6::boolean[], $7::text[])
      )
-     INSERT INTO prediction_log_checkpoints AS c (file, position, lines, skipped_lines, completed)
-     SELECT file, position, lines, skipped, completed FROM advance
+     INSERT INTO prediction_log_checkpoints AS c
+            (file, position, lines, skipped_lines, completed, fingerprint)
+     SELECT file, position, lines, skipped, completed, fingerprint FROM advance
      ON CONFLICT (file) DO UPDATE
         SET position = EXCLUDED.position,
+            fingerprint = EXCLUDED.fingerprint,
             lines = c.lines + EXCLUDED.lines,
             skipped_lines = c.skipped_lines + EXCLUDED.skipped_lines,
             completed = EXCLUDED.completed,
@@ -203,6 +210,7 @@ async function saveCheckpoints(client: PoolClient, advances: CheckpointAdvance[]
       advances.map((a) => a.lines),
       advances.map((a) => a.skipped),
       advances.map((a) => a.completed),
+      advances.map((a) => a.fingerprint),
     ],
   );
 }
