@@ -42,4 +42,14 @@ describe(validateEnv.name, () => {
       /PORT="70000": must not be greater than 65535/,
     );
   });
+
+  it('should refuse a headers timeout longer than the request timeout', () => {
+    expect(() => validateEnv({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      /HEADERS_TIMEOUT_MS="2000": must not be longer than REQUEST_TIMEOUT_MS/,
+    );
+    expect(validateEnv({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' })).toMatchObject({
+      REQUEST_TIMEOUT_MS: 1000,
+      HEADERS_TIMEOUT_MS: 1000,
+    });
+  });
 });
