@@ -141,8 +141,15 @@ describe('Hostile clients (e2e)', () => {
 
     it('should keep answering on the connection after the refused body was read', async () => {
       const ok = JSON.stringify({ id: 7, features });
-      const answer = await rawExchange(port, [post(body), body, post(ok), ok]);
+      const answer = await rawExchange(port, [
+        post(body),
+        body,
+        post(ok, { 'X-Request-Id': 'after-413' }),
+        ok,
+      ]);
       expect(answer.statuses).toEqual([413, 200]);
+      const logged = (await loggedLines(test)).filter((l) => l.requestId === 'after-413');
+      expect(logged).toHaveLength(1);
     });
 
     it('should answer 413 and close when the body goes past the drain bound', async () => {
