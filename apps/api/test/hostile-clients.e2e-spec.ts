@@ -164,10 +164,14 @@ describe('Hostile clients (e2e)', () => {
       for (let i = 0; i < 16 && !socket.destroyed; i++) {
         await new Promise<void>((done) => socket.write(huge, () => done()));
       }
+      let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         closed.then(() => 'closed'),
-        new Promise((resolve) => setTimeout(() => resolve('still open after 5 s'), 5_000)),
+        new Promise(
+          (resolve) => (timer = setTimeout(() => resolve('still open after 5 s'), 5_000)),
+        ),
       ]);
+      clearTimeout(timer);
       socket.destroy();
       expect(outcome).toBe('closed');
       const text = Buffer.concat(received).toString('latin1');
