@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule, AppOptions } from './app.module';
 import { Env } from './config/env.validation';
+import { clientErrorHandler } from './http/client-error-handler';
+import { useIdentityJsonParser } from './http/json-body-parser';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { RefusedBodyDrain } from './http/refused-body-drain';
 import { SECURITY_HEADERS } from './http/security-headers';
 import { HttpMetrics } from './metrics/http-metrics';
 
@@ -23,11 +26,24 @@ export interface CreateAppOptions extends AppOptions {
  * body limit, request ids, security headers, problem+json errors, metrics and OpenAPI docs.
  */
 export async function createApp(
-  env: Pick<Env, 'BODY_LIMIT'>,
+  env: Pick<Env, 'BODY_LIMIT' | 'BODY_DRAIN_LIMIT' | 'REQUEST_TIMEOUT_MS' | 'HEADERS_TIMEOUT_MS'>,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
+  const timeouts = { headersMs: env.HEADERS_TIMEOUT_MS, requestMs: env.REQUEST_TIMEOUT_MS };
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT,
+    // Node checks these timeouts on an interval (30 s by default): a quarter of the shorter one,
+    // at most a second, keeps the cut-off close to the documented time.
+    requestTimeout: timeouts.requestMs,
+    http: {
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: Math.min(
+        1000,
+        Math.ceil(Math.min(timeouts.headersMs, timeouts.requestMs) / 4),
+      ),
+    },
+    clientErrorHandler: clientErrorHandler(timeouts),
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => {
       const incoming = request.headers['x-request-id'];
@@ -49,6 +65,8 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text/plain body is 415, not a string handed to the handlers.
   fastify.removeContentTypeParser('text/plain');
+  useIdentityJsonParser(fastify);
+  new RefusedBodyDrain(env.BODY_DRAIN_LIMIT).attach(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
     done(null, payload);

@@ -50,4 +50,14 @@ describe(validateEnv.name, () => {
       /EVALUATION_LOCK_TIMEOUT="0": must not be less than 0.1/,
     );
   });
+
+  it('should refuse a headers timeout longer than the request timeout', () => {
+    expect(() => validateEnv({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
+      /HEADERS_TIMEOUT_MS="2000": must not be longer than REQUEST_TIMEOUT_MS/,
+    );
+    expect(validateEnv({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '1000' })).toMatchObject({
+      REQUEST_TIMEOUT_MS: 1000,
+      HEADERS_TIMEOUT_MS: 1000,
+    });
+  });
 });

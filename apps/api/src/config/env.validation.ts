@@ -17,6 +17,7 @@ import {
   Max,
   Min,
   validateSync,
+  ValidationArguments,
   ValidationError,
 } from 'class-validator';
 
@@ -50,6 +51,16 @@ class IsTimeZone implements ValidatorConstraintInterface {
   }
   defaultMessage(): string {
     return 'must be an IANA time zone such as UTC or Europe/Berlin';
+  }
+}
+
+@ValidatorConstraint({ name: 'isAtMostRequestTimeout' })
+class IsAtMostRequestTimeout implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return Number(value) <= Number((args.object as Env).REQUEST_TIMEOUT_MS);
+  }
+  defaultMessage(): string {
+    return 'must not be longer than REQUEST_TIMEOUT_MS';
   }
 }
 
@@ -126,6 +137,29 @@ export class Env {
   @Max(100 * 1024 * 1024)
   @IsInt()
   BODY_LIMIT: number = 1024 * 1024;
+
+  /**
+   * Bytes of a refused body (over BODY_LIMIT, or refused before it is parsed) read and discarded
+   * after the answer, so a client that writes the whole body before reading still sees the 413.
+   * A longer body: the connection is closed.
+   */
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  @IsInt()
+  BODY_DRAIN_LIMIT: number = 16 * 1024 * 1024;
+
+  /** Milliseconds a client has to send a whole request (headers and body); then 408. */
+  @Min(100)
+  @Max(3_600_000)
+  @IsInt()
+  REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /** Milliseconds a client has to send the request headers; then 408. At most REQUEST_TIMEOUT_MS. */
+  @Validate(IsAtMostRequestTimeout)
+  @Min(100)
+  @Max(3_600_000)
+  @IsInt()
+  HEADERS_TIMEOUT_MS: number = 10_000;
 
   /** RETRAIN when the served version's accuracy is below this (on at least MIN_LABELED labels). */
   @Min(0)

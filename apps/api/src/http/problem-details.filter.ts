@@ -11,7 +11,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { PROBLEM_TYPES, ProblemDetails, ProblemException } from './problems';
+import { PROBLEM_TYPES, ProblemDetails, ProblemException, ValidationProblem } from './problems';
 
 const METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -82,6 +82,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status: exception.getStatus(),
         detail: exception.message,
         ...(exception.errors ? { errors: exception.errors } : {}),
+        ...(exception instanceof ValidationProblem && exception.omittedErrors > 0
+          ? { omittedErrors: exception.omittedErrors }
+          : {}),
       };
     }
     if (exception instanceof ModelNotLoadedError) {

@@ -19,9 +19,14 @@ export interface ProblemDetails {
   detail: string;
   instance?: string;
   requestId?: string;
-  /** For validation problems: every defect, each with its path in the request. */
+  /** For validation problems: the defects (the first MAX_LISTED_PROBLEMS), each with its path. */
   errors?: InputProblem[];
+  /** For validation problems: how many defects there are beyond those listed in `errors`. */
+  omittedErrors?: number;
 }
+
+/** Most defects listed in one validation answer; the rest are counted in `omittedErrors`. */
+export const MAX_LISTED_PROBLEMS = 100;
 
 /** An HTTP error that knows its problem type; the filter renders it as problem+json. */
 export class ProblemException extends HttpException {
@@ -37,13 +42,19 @@ export class ProblemException extends HttpException {
 }
 
 export class ValidationProblem extends ProblemException {
+  readonly omittedErrors: number;
+
   constructor(errors: InputProblem[]) {
+    const omitted = Math.max(0, errors.length - MAX_LISTED_PROBLEMS);
     super(
       HttpStatus.BAD_REQUEST,
       PROBLEM_TYPES.validation,
       'Invalid request',
-      `The request has ${errors.length} problem${errors.length === 1 ? '' : 's'}; see errors. Fix them and send it again.`,
-      errors,
+      `The request has ${errors.length} problem${errors.length === 1 ? '' : 's'}; see errors` +
+        (omitted > 0 ? ` (the first ${MAX_LISTED_PROBLEMS}; omittedErrors counts the rest)` : '') +
+        '. Fix them and send it again.',
+      omitted > 0 ? errors.slice(0, MAX_LISTED_PROBLEMS) : errors,
     );
+    this.omittedErrors = omitted;
   }
 }
