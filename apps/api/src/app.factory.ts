@@ -8,11 +8,14 @@ import type { IncomingMessage } from 'node:http';
 import { AppModule, AppOptions } from './app.module';
 import { Env } from './config/env.validation';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
-import { SECURITY_HEADERS } from './http/security-headers';
+import { securityHeadersFor } from './http/security-headers';
 import { HttpMetrics } from './metrics/http-metrics';
 
 // An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh UUID.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// The Swagger UI and its assets; the OpenAPI document is at /docs-json.
+const DOCS_PATH = '/docs';
 
 export interface CreateAppOptions extends AppOptions {
   logger?: LoggerService | LogLevel[] | false;
@@ -50,7 +53,9 @@ export async function createApp(
   // JSON only: a text/plain body is 415, not a string handed to the handlers.
   fastify.removeContentTypeParser('text/plain');
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
+    void reply
+      .headers(securityHeadersFor(request.url, DOCS_PATH))
+      .header('x-request-id', request.id);
     done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
@@ -69,7 +74,7 @@ export async function createApp(
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
 
   await app.init();
   await fastify.ready();
