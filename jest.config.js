@@ -11,10 +11,6 @@ module.exports = {
   ],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
-  // content-disposition (under @fastify/static, which serves /docs) ships only as an ES module.
-  transformIgnorePatterns: [
-    '/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)',
-  ],
   moduleNameMapper: {
     '^@app/mle(|/.*)$': '<rootDir>/libs/mle/src$1',
     '^@app/sales(|/.*)$': '<rootDir>/libs/sales/src$1',
