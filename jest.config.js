@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
-  testEnvironment: 'node',
+  // Node's, printing what a test's apps logged only when the test fails.
+  testEnvironment: '<rootDir>/test/print-logs-on-failure.environment.ts',
   roots: [
     '<rootDir>/apps',
     '<rootDir>/libs',
