@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '.',
-  testEnvironment: 'node',
+  // Node's, printing what a test's apps logged only when the test fails.
+  testEnvironment: '<rootDir>/test/print-logs-on-failure.environment.ts',
   roots: [
     '<rootDir>/apps',
     '<rootDir>/libs',
@@ -11,10 +12,6 @@ module.exports = {
   ],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
-  // content-disposition (under @fastify/static, which serves /docs) ships only as an ES module.
-  transformIgnorePatterns: [
-    '/node_modules/(?!(@fastify/static/node_modules/)?content-disposition/)',
-  ],
   moduleNameMapper: {
     '^@app/mle(|/.*)$': '<rootDir>/libs/mle/src$1',
     '^@app/sales(|/.*)$': '<rootDir>/libs/sales/src$1',

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export interface CliResult {
@@ -7,22 +7,67 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface TimedCliResult extends CliResult {
+  /** Milliseconds from the last output (stdout or stderr) to the exit of the process. */
+  exitAfterLastOutputMs: number;
+}
+
+function script(name: string): string {
+  return resolve(`dist/apps/api/src/cli/${name}.command.js`);
+}
+
 /** Runs a compiled command (`dist/apps/api/src/cli/<name>.command.js`) with extra environment. */
 export function runCli(
   name: string,
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<CliResult> {
-  const script = resolve(`dist/apps/api/src/cli/${name}.command.js`);
   return new Promise((done) => {
     execFile(
       process.execPath,
-      [script, ...args],
+      [script(name), ...args],
       { env: { ...process.env, ...env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         done({ code, stdout, stderr });
       },
     );
+  });
+}
+
+/**
+ * Runs a compiled command like `runCli`, and measures how long it stays alive after its last
+ * output. Killed after `timeoutMs` (the result then has code -1).
+ */
+export function runCliTimed(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+): Promise<TimedCliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [script(name), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = { stdout: '', stderr: '' };
+    let lastOutput = performance.now();
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream].setEncoding('utf8');
+      child[stream].on('data', (chunk: string) => {
+        out[stream] += chunk;
+        lastOutput = performance.now();
+      });
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let exitedAt = 0;
+    child.on('error', fail);
+    child.on('exit', () => (exitedAt = performance.now()));
+    // 'close' follows 'exit' once the pipes have ended, so every chunk has been read.
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const exitAfterLastOutputMs = Math.max(0, exitedAt - lastOutput);
+      done({ code: code ?? -1, ...out, exitAfterLastOutputMs });
+    });
   });
 }

@@ -11,11 +11,14 @@ import { clientErrorHandler } from './http/client-error-handler';
 import { useIdentityJsonParser } from './http/json-body-parser';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RefusedBodyDrain } from './http/refused-body-drain';
-import { SECURITY_HEADERS } from './http/security-headers';
+import { securityHeadersFor } from './http/security-headers';
 import { HttpMetrics } from './metrics/http-metrics';
 
 // An incoming X-Request-Id is kept when it is a sane token; anything else gets a fresh UUID.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// The Swagger UI and its assets; the OpenAPI document is at /docs-json.
+const DOCS_PATH = '/docs';
 
 export interface CreateAppOptions extends AppOptions {
   logger?: LoggerService | LogLevel[] | false;
@@ -68,7 +71,9 @@ export async function createApp(
   useIdentityJsonParser(fastify);
   new RefusedBodyDrain(env.BODY_DRAIN_LIMIT).attach(fastify);
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id);
+    void reply
+      .headers(securityHeadersFor(request.url, DOCS_PATH))
+      .header('x-request-id', request.id);
     done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
@@ -87,7 +92,7 @@ export async function createApp(
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
 
   await app.init();
   await fastify.ready();

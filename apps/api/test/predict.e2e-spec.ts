@@ -342,20 +342,42 @@ describe('POST /predict (e2e)', () => {
       expect(ui.text).toContain('swagger');
     });
 
-    it('should send security headers on answers and on errors alike', async () => {
+    it('should send the API its few security headers on answers and on errors alike', async () => {
       for (const response of [
+        await predict({ id: 1, features }).expect(200),
         await http().get('/health/live').expect(200),
+        await http().get('/metrics').expect(200),
+        await http().get('/docs-json').expect(200),
         await http().get('/no-such-route').expect(404),
+        await http().get('/docsx').expect(404),
         await http().post('/predict').set('content-type', 'text/plain').send('x').expect(415),
       ]) {
         expect(response.headers).toMatchObject({
           'x-content-type-options': 'nosniff',
+          'cache-control': 'no-store',
+          'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        });
+        expect(response.headers['x-request-id']).toBeDefined();
+        // The browser-page headers stay off the JSON answers (each costs on every request).
+        expect(response.headers['x-frame-options']).toBeUndefined();
+        expect(response.headers['strict-transport-security']).toBeUndefined();
+      }
+    });
+
+    it('should send the docs page and its assets a CSP without upgrade-insecure-requests', async () => {
+      for (const path of ['/docs', '/docs/swagger-ui.css', '/docs/swagger-ui-init.js']) {
+        const response = await http().get(path).expect(200);
+        const csp = response.headers['content-security-policy'];
+        expect(csp).toContain("default-src 'self'");
+        expect(csp).toContain("script-src 'self' 'unsafe-inline'");
+        expect(csp).toContain("object-src 'none'");
+        expect(csp).not.toContain('upgrade-insecure-requests');
+        expect(response.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
           'x-frame-options': 'SAMEORIGIN',
-          'strict-transport-security': 'max-age=31536000; includeSubDomains',
           'referrer-policy': 'no-referrer',
         });
-        expect(response.headers['content-security-policy']).toContain("default-src 'self'");
-        expect(response.headers['content-security-policy']).toContain("object-src 'none'");
+        expect(response.headers['cache-control']).not.toBe('no-store');
       }
     });
   });

@@ -9,6 +9,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
+import { BufferedLogger } from '../../../test/buffered.logger';
 import { dropScratchDatabase } from '../../../test/test-database';
 import { appendPredictions, emptyDir, scratchDatabaseWithSales } from './retraining-fixtures';
 import { CreateAppOptions } from '../src/app.factory';
@@ -441,6 +442,29 @@ describe('Retraining monitor (e2e)', () => {
         `mle_model_accuracy_ratio{model="sales-reorder",version="${evaluation.modelVersion}"} ${evaluation.accuracy}`,
       );
     });
+  });
+
+  it('should skip the catch-up run, with a log line, when no model version exists yet', async () => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await app({ EVALUATION_CRON: '0 2 * * *', MODEL_DIR: await emptyDir('mle-no-models-') });
+      const skipped = () =>
+        BufferedLogger.lines().some((line) =>
+          /LOG \[EvaluationScheduler\] No model version yet: the catch-up evaluation/.test(line),
+        );
+      for (let i = 0; i < 100 && !skipped(); i++)
+        await new Promise((done) => setTimeout(done, 100));
+
+      expect(skipped()).toBe(true);
+      const { rows } = await client.query(
+        `SELECT (SELECT count(*)::int FROM job_runs WHERE trigger = 'catch-up') AS runs,
+                (SELECT count(*)::int FROM model_evaluations WHERE model_version IS NULL) AS unversioned`,
+      );
+      expect(rows[0]).toEqual({ runs: 0, unversioned: 0 });
+    } finally {
+      await client.end();
+    }
   });
 
   it('should catch up a missed nightly run once at start, and not twice', async () => {

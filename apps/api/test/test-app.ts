@@ -13,6 +13,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BufferedLogger } from '../../../test/buffered.logger';
 import { testDatabaseUrl } from '../../../test/test-database';
 import { createApp, CreateAppOptions } from '../src/app.factory';
 import { validateEnv } from '../src/config/env.validation';
@@ -66,7 +67,8 @@ export async function modelDirWithSalesModel(): Promise<string> {
 
 /**
  * The real app (as main.ts builds it) on the suite's database, with its own log and model
- * folders. The environment variables are set while the app is created, then restored.
+ * folders. The environment variables are set while the app is created, then restored. It logs
+ * to a `BufferedLogger`: what it logs is printed only when the test fails.
  */
 export async function createTestApp(
   env: Record<string, string> = {},
@@ -88,7 +90,10 @@ export async function createTestApp(
   Object.assign(process.env, full);
   for (const [key, value] of Object.entries(env)) if (value === '') delete process.env[key];
   try {
-    const app = await createApp(validateEnv(process.env), { logger: ['error'], ...options });
+    const app = await createApp(validateEnv(process.env), {
+      logger: new BufferedLogger(),
+      ...options,
+    });
     return { app, modelDir, logDir, env: full };
   } finally {
     // The app has read its settings; the next app of the spec starts from the same environment.

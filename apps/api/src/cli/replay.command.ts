@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { runCommand, UsageError } from './command-runner';
 
 const USAGE =
-  'usage: npm run replay -- --from YYYY-MM-DD --to YYYY-MM-DD [--limit 1000] [--batch 100] [--url http://localhost:3000] [--all]';
+  'usage: npm run replay -- --from YYYY-MM-DD --to YYYY-MM-DD [--limit 1000] [--batch 100] [--url http://localhost:${PORT:-3000}] [--all]';
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -43,18 +43,50 @@ function parseOptions() {
   };
 }
 
+// What a connection error's code means, in words.
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'the connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  UND_ERR_SOCKET: 'the connection closed',
+};
+
+/** fetch's "fetch failed" says nothing: the reason is in its cause (or the cause's errors). */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  const { code, errors, message } = cause as {
+    code?: string;
+    errors?: { code?: string }[];
+    message?: string;
+  };
+  const known = code ?? errors?.find((e) => e.code)?.code;
+  return (known && NETWORK_ERRORS[known]) ?? known ?? message ?? String(cause);
+}
+
 async function post(url: string, sales: Sale[]): Promise<void> {
-  const response = await fetch(`${url}/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      instances: sales.map((sale) => ({ id: Number(sale.id), features: saleFeatures(sale) })),
-    }),
-  });
-  if (!response.ok) {
+  const target = `${url}/predict`;
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        instances: sales.map((sale) => ({ id: Number(sale.id), features: saleFeatures(sale) })),
+      }),
+    });
+  } catch (error) {
     throw new Error(
-      `POST ${url}/predict answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
+      `Could not reach ${target}: ${networkReason(error)}. Is the service running (npm start)? Set --url or PORT.`,
     );
+  }
+  // Read every body: an unread one holds its socket, and the socket holds the process open.
+  const text = await response.text();
+  if (!response.ok) {
+    throw new Error(`POST ${target} answered ${response.status}: ${text.slice(0, 300)}`);
   }
 }
 

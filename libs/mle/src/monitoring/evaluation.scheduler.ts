@@ -9,6 +9,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { MLE_OPTIONS } from '../mle.constants';
 import { MleOptions } from '../mle.options';
+import { ModelArtifactStore } from '../registry/model-artifact.store';
+import { ModelRegistry } from '../registry/model.registry';
 import { RunTrigger } from './repositories/job-run.repository';
 import { EVALUATION_JOB, RetrainingMonitor } from './retraining.monitor';
 
@@ -20,7 +22,9 @@ function floorToSecond(date: Date): Date {
 /**
  * Runs the retraining evaluation on EVALUATION_CRON in EVALUATION_TZ, never overlapping
  * (`waitForCompletion`), and once at start when the last successful scheduled run is older than
- * one period: a restart at 02:00 (Watchtower pulling a new image) must not skip a night.
+ * one period: a restart at 02:00 (Watchtower pulling a new image) must not skip a night. There is
+ * no catch-up before a model version exists (a first start): it would store an evaluation of no
+ * version.
  */
 @Injectable()
 export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,6 +35,8 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly monitor: RetrainingMonitor,
     private readonly schedulerRegistry: SchedulerRegistry,
+    private readonly registry: ModelRegistry,
+    private readonly store: ModelArtifactStore,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
@@ -85,6 +91,12 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
       if (!previous) return;
       const lastSuccess = await this.monitor.lastScheduledSuccess();
       if (lastSuccess && lastSuccess >= previous) return;
+      if (!(await this.store.currentVersion(this.registry.name))) {
+        this.logger.log(
+          `No model version yet: the catch-up evaluation for ${previous.toISOString()} is skipped; the schedule runs next at ${this.nextRun()?.toISOString()}`,
+        );
+        return;
+      }
       // Marks a run whose process is gone abandoned; its slot is run again below.
       const last = await this.monitor.lastRun();
       const attempt =
