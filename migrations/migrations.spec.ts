@@ -2,16 +2,14 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   createScratchDatabase,
+  dropScratchDatabase,
   openTestDataSource,
   testDatabaseUrl,
   testDataSourceOptions,
   urlAs,
 } from '../test/test-database';
-import {
-  ANALYST_CONNECTION_LIMIT,
-  ANALYST_ROLE,
-  CreateAnalystRole1795710100000,
-} from './1795710100000-CreateAnalystRole';
+import { runCli } from '../test/cli';
+import { ANALYST_CONNECTION_LIMIT, ANALYST_ROLE } from './1795710100000-CreateAnalystRole';
 
 // One file, so that nothing else alters the cluster-wide analyst role while these tests run.
 describe('migrations', () => {
@@ -189,26 +187,82 @@ describe('analyst role', () => {
     expect(rows[0].rolpassword).not.toContain(process.env.ANALYST_PASSWORD);
   });
 
-  it('should exist as NOLOGIN without ANALYST_PASSWORD and log in again once it is set', async () => {
+  it('should keep the analyst login of every database when another is migrated without ANALYST_PASSWORD', async () => {
+    const name = `analyst_second_${process.pid}`;
     const password = process.env.ANALYST_PASSWORD;
-    const migration = new CreateAnalystRole1795710100000();
-    const runner = (await openTestDataSource()).createQueryRunner();
+    const secondUrl = await createScratchDatabase(name);
     try {
       delete process.env.ANALYST_PASSWORD;
-      await migration.up(runner);
+      const second = await openTestDataSource(secondUrl);
+      try {
+        await second.runMigrations({ transaction: 'each' });
+      } finally {
+        await second.destroy();
+      }
+      process.env.ANALYST_PASSWORD = password;
+
+      const first = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+      await first.connect();
+      const { rows } = await first.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM sales',
+      );
+      await first.end();
+      expect(rows[0].count).toBeGreaterThanOrEqual(0);
       const login = await owner.query<{ rolcanlogin: boolean }>(
         `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`,
         [ANALYST_ROLE],
       );
-      expect(login.rows[0].rolcanlogin).toBe(false);
-      const refusedLogin = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
-      await expect(refusedLogin.connect()).rejects.toThrow(/not permitted to log in|password/);
+      expect(login.rows[0].rolcanlogin).toBe(true);
     } finally {
       process.env.ANALYST_PASSWORD = password;
-      await migration.up(runner);
-      await runner.connection.destroy();
+      await dropScratchDatabase(name);
     }
-    const again = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+  });
+
+  it('should set a new analyst password with `analyst:password`, after which only it works', async () => {
+    const password = process.env.ANALYST_PASSWORD ?? '';
+    const rotated = `rotated-${process.pid}-${Date.now()}`;
+    const loginWith = async (secret: string): Promise<string> => {
+      const client = new Client({ connectionString: urlAs(ANALYST_ROLE, secret) });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ current_user: string }>('SELECT current_user');
+        return rows[0].current_user;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    };
+    try {
+      const result = await runCli('analyst-password', [], {
+        DATABASE_URL: testDatabaseUrl(),
+        ANALYST_PASSWORD: rotated,
+      });
+      expect(result).toMatchObject({ code: 0 });
+      expect(result.stdout).toMatch(/analyst.*password.*set/i);
+      expect(result.stdout + result.stderr).not.toContain(rotated);
+
+      await expect(loginWith(rotated)).resolves.toBe(ANALYST_ROLE);
+      await expect(loginWith(password)).rejects.toThrow(/password authentication failed/);
+    } finally {
+      const restored = await runCli('analyst-password', [], {
+        DATABASE_URL: testDatabaseUrl(),
+        ANALYST_PASSWORD: password,
+      });
+      expect(restored.code).toBe(0);
+    }
+    await expect(loginWith(password)).resolves.toBe(ANALYST_ROLE);
+  });
+
+  it('should refuse `analyst:password` without ANALYST_PASSWORD and leave the role as it was', async () => {
+    const result = await runCli('analyst-password', [], {
+      DATABASE_URL: testDatabaseUrl(),
+      ANALYST_PASSWORD: '',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/ANALYST_PASSWORD is not set/);
+    const again = new Client({
+      connectionString: urlAs(ANALYST_ROLE, process.env.ANALYST_PASSWORD ?? ''),
+    });
     await again.connect();
     await again.end();
   });

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../apps/api/src/database/data-source.options';
+import { runMigrations } from '../apps/api/src/database/migrations';
 
 /** The suite's database, set by the global setup. */
 export function testDatabaseUrl(): string {
@@ -34,12 +35,13 @@ export async function migrateTestDatabase(url: string, { reset = false } = {}): 
   }
   const dataSource = await openTestDataSource(url);
   try {
+    // The analyst password is set after the migrations, as `npm run migration:run` does.
     // Specs migrate their databases side by side, and the analyst role is shared by all of a
     // server's databases: two ALTER ROLEs at once fail one of them, whose transaction rolls
     // back whole and can run again.
     for (let attempt = 1; ; attempt++) {
       try {
-        await dataSource.runMigrations();
+        await runMigrations(dataSource, { analystPassword: process.env.ANALYST_PASSWORD });
         return;
       } catch (error) {
         if (attempt >= 5 || !/tuple concurrently updated/.test(String(error))) throw error;

@@ -18,8 +18,11 @@ async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logge
   const dataSource = await new DataSource(buildDataSourceOptions(env)).initialize();
   try {
     if (!database.isEmbedded) return await assertMigrated(dataSource);
-    const applied = await runMigrations(dataSource);
+    const { applied, analystPasswordSet } = await runMigrations(dataSource, {
+      analystPassword: env.ANALYST_PASSWORD,
+    });
     if (applied.length) logger.log(`Applied migrations: ${applied.join(', ')}`);
+    if (analystPasswordSet) logger.log('Set the analyst password from ANALYST_PASSWORD');
     const [{ count }] = await dataSource.query<{ count: number }[]>(
       `SELECT count(*)::int AS count FROM sales`,
     );
