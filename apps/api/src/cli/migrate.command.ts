@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { runMigrations } from '../database/migrations';
+import { revertLastMigration, runMigrations } from '../database/migrations';
 import { runCommand, UsageError } from './command-runner';
 
 const USAGE = 'usage: npm run migration:run | npm run migration:revert | npm run migration:show';
@@ -14,6 +14,8 @@ void runCommand(
       case 'run': {
         const { applied, analystPasswordSet } = await runMigrations(dataSource, {
           analystPassword: env.ANALYST_PASSWORD,
+          onWait: () =>
+            process.stdout.write('Another process is applying migrations: waiting for it.\n'),
         });
         process.stdout.write(
           applied.length
@@ -28,7 +30,7 @@ void runCommand(
         return;
       }
       case 'revert':
-        await dataSource.undoLastMigration({ transaction: 'each' });
+        await revertLastMigration(dataSource);
         process.stdout.write('Reverted the last migration.\n');
         return;
       case 'show': {

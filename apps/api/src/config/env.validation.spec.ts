@@ -42,4 +42,14 @@ describe(validateEnv.name, () => {
       /PORT="70000": must not be greater than 65535/,
     );
   });
+
+  it('should migrate on start unless MIGRATE_ON_START is false, and refuse other values', () => {
+    expect(validateEnv({}).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: '' }).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: 'true' }).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: 'false' }).MIGRATE_ON_START).toBe(false);
+    expect(() => validateEnv({ MIGRATE_ON_START: 'no' })).toThrow(
+      /MIGRATE_ON_START="no": must be true or false/,
+    );
+  });
 });
