@@ -1,5 +1,4 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { scramSha256Verifier } from './support/scram-verifier';
 
 export const ANALYST_ROLE = 'analyst';
 export const ANALYST_CONNECTION_LIMIT = 10;
@@ -10,8 +9,10 @@ export const ANALYST_CONNECTION_LIMIT = 10;
  *  - every new table in `public` is readable by the analyst (default privileges below);
  *  - a data table grants INSERT, UPDATE, DELETE explicitly in the migration that creates it;
  *  - no table ever grants TRUNCATE, REFERENCES or TRIGGER, and nothing grants DDL.
- * The password (ANALYST_PASSWORD) is hashed here into a SCRAM-SHA-256 verifier, so neither the
- * statement nor a server log ever holds it. Without it the role exists as NOLOGIN.
+ * The role is created NOLOGIN and this migration never touches an existing role's login or
+ * password: roles are cluster-wide, so migrating another database of the cluster must not change
+ * how the analyst logs in to this one. The password is set after the migrations, from
+ * ANALYST_PASSWORD (`migrations/support/analyst-password.ts`, `npm run analyst:password`).
  */
 export class CreateAnalystRole1795710100000 implements MigrationInterface {
   name = 'CreateAnalystRole1795710100000';
@@ -24,13 +25,9 @@ export class CreateAnalystRole1795710100000 implements MigrationInterface {
           CREATE ROLE ${ANALYST_ROLE};
         END IF;
       END $$`);
-    const password = process.env.ANALYST_PASSWORD;
-    const login = password
-      ? `LOGIN PASSWORD '${scramSha256Verifier(password)}'`
-      : 'NOLOGIN PASSWORD NULL';
     await queryRunner.query(
       `ALTER ROLE ${ANALYST_ROLE} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION ` +
-        `NOBYPASSRLS NOINHERIT CONNECTION LIMIT ${ANALYST_CONNECTION_LIMIT} ${login}`,
+        `NOBYPASSRLS NOINHERIT CONNECTION LIMIT ${ANALYST_CONNECTION_LIMIT}`,
     );
 
     // PG 15 revoked CREATE on public from PUBLIC, but upgraded clusters keep the old ACL.

@@ -2,16 +2,14 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   createScratchDatabase,
+  dropScratchDatabase,
   openTestDataSource,
   testDatabaseUrl,
   testDataSourceOptions,
   urlAs,
 } from '../test/test-database';
-import {
-  ANALYST_CONNECTION_LIMIT,
-  ANALYST_ROLE,
-  CreateAnalystRole1795710100000,
-} from './1795710100000-CreateAnalystRole';
+import { runCli } from '../test/cli';
+import { ANALYST_CONNECTION_LIMIT, ANALYST_ROLE } from './1795710100000-CreateAnalystRole';
 
 // One file, so that nothing else alters the cluster-wide analyst role while these tests run.
 describe('migrations', () => {
@@ -189,27 +187,175 @@ describe('analyst role', () => {
     expect(rows[0].rolpassword).not.toContain(process.env.ANALYST_PASSWORD);
   });
 
-  it('should exist as NOLOGIN without ANALYST_PASSWORD and log in again once it is set', async () => {
+  it('should keep the analyst login of every database when another is migrated without ANALYST_PASSWORD', async () => {
+    const name = `analyst_second_${process.pid}`;
     const password = process.env.ANALYST_PASSWORD;
-    const migration = new CreateAnalystRole1795710100000();
-    const runner = (await openTestDataSource()).createQueryRunner();
+    const secondUrl = await createScratchDatabase(name);
     try {
       delete process.env.ANALYST_PASSWORD;
-      await migration.up(runner);
+      const second = await openTestDataSource(secondUrl);
+      try {
+        await second.runMigrations({ transaction: 'each' });
+      } finally {
+        await second.destroy();
+      }
+      process.env.ANALYST_PASSWORD = password;
+
+      const first = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+      await first.connect();
+      const { rows } = await first.query<{ count: number }>(
+        'SELECT count(*)::int AS count FROM sales',
+      );
+      await first.end();
+      expect(rows[0].count).toBeGreaterThanOrEqual(0);
       const login = await owner.query<{ rolcanlogin: boolean }>(
         `SELECT rolcanlogin FROM pg_roles WHERE rolname = $1`,
         [ANALYST_ROLE],
       );
-      expect(login.rows[0].rolcanlogin).toBe(false);
-      const refusedLogin = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
-      await expect(refusedLogin.connect()).rejects.toThrow(/not permitted to log in|password/);
+      expect(login.rows[0].rolcanlogin).toBe(true);
     } finally {
       process.env.ANALYST_PASSWORD = password;
-      await migration.up(runner);
-      await runner.connection.destroy();
+      await dropScratchDatabase(name);
     }
-    const again = new Client({ connectionString: urlAs(ANALYST_ROLE, password ?? '') });
+  });
+
+  it('should set a new analyst password with `analyst:password`, after which only it works', async () => {
+    const password = process.env.ANALYST_PASSWORD ?? '';
+    const rotated = `rotated-${process.pid}-${Date.now()}`;
+    const loginWith = async (secret: string): Promise<string> => {
+      const client = new Client({ connectionString: urlAs(ANALYST_ROLE, secret) });
+      try {
+        await client.connect();
+        const { rows } = await client.query<{ current_user: string }>('SELECT current_user');
+        return rows[0].current_user;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    };
+    try {
+      const result = await runCli('analyst-password', [], {
+        DATABASE_URL: testDatabaseUrl(),
+        ANALYST_PASSWORD: rotated,
+      });
+      expect(result).toMatchObject({ code: 0 });
+      expect(result.stdout).toMatch(/analyst.*password.*set/i);
+      expect(result.stdout + result.stderr).not.toContain(rotated);
+
+      await expect(loginWith(rotated)).resolves.toBe(ANALYST_ROLE);
+      await expect(loginWith(password)).rejects.toThrow(/password authentication failed/);
+    } finally {
+      const restored = await runCli('analyst-password', [], {
+        DATABASE_URL: testDatabaseUrl(),
+        ANALYST_PASSWORD: password,
+      });
+      expect(restored.code).toBe(0);
+    }
+    await expect(loginWith(password)).resolves.toBe(ANALYST_ROLE);
+  });
+
+  it('should refuse `analyst:password` without ANALYST_PASSWORD and leave the role as it was', async () => {
+    const result = await runCli('analyst-password', [], {
+      DATABASE_URL: testDatabaseUrl(),
+      ANALYST_PASSWORD: '',
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/ANALYST_PASSWORD is not set/);
+    const again = new Client({
+      connectionString: urlAs(ANALYST_ROLE, process.env.ANALYST_PASSWORD ?? ''),
+    });
     await again.connect();
     await again.end();
+  });
+
+  it('should stamp a label written without label_updated_at with the time of the write', async () => {
+    const inserted = await analyst.query<{ id: string }>(insertSale);
+    const id = inserted.rows[0].id;
+    try {
+      const before = await owner.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+      await analyst.query(`UPDATE sales SET reordered = true WHERE id = $1`, [id]);
+      const after = await owner.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+      const { rows } = await analyst.query<{
+        reordered: boolean;
+        label_updated_at: Date;
+        label_changed_at: Date;
+      }>(`SELECT reordered, label_updated_at, label_changed_at FROM sales WHERE id = $1`, [id]);
+      expect(rows[0].reordered).toBe(true);
+      expect(rows[0].label_updated_at.getTime()).toBeGreaterThanOrEqual(
+        before.rows[0].now.getTime(),
+      );
+      expect(rows[0].label_updated_at.getTime()).toBeLessThanOrEqual(after.rows[0].now.getTime());
+      expect(rows[0].label_changed_at).toEqual(rows[0].label_updated_at);
+
+      // A changed label without a time gets the new write's time, not the old label's.
+      await analyst.query(`UPDATE sales SET reordered = false WHERE id = $1`, [id]);
+      const changed = await analyst.query<{ label_updated_at: Date }>(
+        `SELECT label_updated_at FROM sales WHERE id = $1`,
+        [id],
+      );
+      expect(changed.rows[0].label_updated_at.getTime()).toBeGreaterThan(
+        rows[0].label_updated_at.getTime(),
+      );
+
+      // A backdated time given by the writer is kept.
+      await analyst.query(
+        `UPDATE sales SET reordered = true, label_updated_at = '2026-01-02T03:04:05Z' WHERE id = $1`,
+        [id],
+      );
+      const backdated = await analyst.query<{ label_updated_at: Date }>(
+        `SELECT label_updated_at FROM sales WHERE id = $1`,
+        [id],
+      );
+      expect(backdated.rows[0].label_updated_at.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+
+      // Clearing the label clears its time.
+      await analyst.query(`UPDATE sales SET reordered = NULL WHERE id = $1`, [id]);
+      const cleared = await analyst.query(
+        `SELECT reordered, label_updated_at, label_changed_at IS NOT NULL AS changed FROM sales WHERE id = $1`,
+        [id],
+      );
+      expect(cleared.rows).toEqual([{ reordered: null, label_updated_at: null, changed: true }]);
+    } finally {
+      await analyst.query(`DELETE FROM sales WHERE id = $1`, [id]);
+    }
+  });
+
+  it('should stamp a label inserted without label_updated_at', async () => {
+    const { rows } = await analyst.query<{ id: string; stamped: boolean }>(
+      `INSERT INTO sales (sold_at, customer_id, region, channel, product_category, unit_price,
+        quantity, discount_pct, promo, customer_tenure_days, items_in_basket, reordered)
+       VALUES (now(), 1, 'north', 'online', 'books', 10, 1, 0, false, 5, 1, true)
+       RETURNING id, label_updated_at IS NOT NULL AS stamped`,
+    );
+    await analyst.query(`DELETE FROM sales WHERE id = $1`, [rows[0].id]);
+    expect(rows[0].stamped).toBe(true);
+  });
+
+  it('should name the constraint a contradictory label breaks', async () => {
+    const error = (await analyst
+      .query(
+        `INSERT INTO sales (sold_at, customer_id, region, channel, product_category, unit_price,
+          quantity, discount_pct, promo, customer_tenure_days, items_in_basket, label_updated_at)
+         VALUES (now(), 1, 'north', 'online', 'books', 10, 1, 0, false, 5, 1, now())`,
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: string; constraint?: string } | undefined;
+    expect(error).toMatchObject({ code: '23514', constraint: 'sales_label_time_required' });
+  });
+
+  it('should give every sales constraint a name that says what it protects', async () => {
+    const { rows } = await owner.query<{ conname: string }>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'sales'::regclass AND contype = 'c' ORDER BY 1`,
+    );
+    expect(rows.map((r) => r.conname)).toEqual([
+      'sales_channel_known',
+      'sales_customer_tenure_days_not_negative',
+      'sales_discount_pct_percentage',
+      'sales_items_in_basket_at_least_one',
+      'sales_label_time_required',
+      'sales_quantity_positive',
+      'sales_unit_price_not_negative',
+    ]);
   });
 });

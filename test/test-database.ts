@@ -1,6 +1,7 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { buildDataSourceOptions } from '../apps/api/src/database/data-source.options';
+import { runMigrations } from '../apps/api/src/database/migrations';
 
 /** The suite's database, set by the global setup. */
 export function testDatabaseUrl(): string {
@@ -22,7 +23,17 @@ export async function openTestDataSource(url = testDatabaseUrl()): Promise<DataS
   return new DataSource(testDataSourceOptions(url)).initialize();
 }
 
-export async function migrateTestDatabase(url: string, { reset = false } = {}): Promise<void> {
+/**
+ * Applies the migrations (all, or the first few of `migrations`) as the app does, and sets the
+ * analyst password from ANALYST_PASSWORD.
+ */
+export async function migrateTestDatabase(
+  url: string,
+  {
+    reset = false,
+    migrations,
+  }: { reset?: boolean; migrations?: DataSourceOptions['migrations'] } = {},
+): Promise<void> {
   if (reset) {
     const client = new Client({ connectionString: url });
     await client.connect();
@@ -32,14 +43,19 @@ export async function migrateTestDatabase(url: string, { reset = false } = {}): 
       await client.end();
     }
   }
-  const dataSource = await openTestDataSource(url);
+  const options = testDataSourceOptions(url);
+  const dataSource = await new DataSource({
+    ...options,
+    migrations: migrations ?? options.migrations,
+  }).initialize();
   try {
+    // The analyst password is set after the migrations, as `npm run migration:run` does.
     // Specs migrate their databases side by side, and the analyst role is shared by all of a
     // server's databases: two ALTER ROLEs at once fail one of them, whose transaction rolls
     // back whole and can run again.
     for (let attempt = 1; ; attempt++) {
       try {
-        await dataSource.runMigrations();
+        await runMigrations(dataSource, { analystPassword: process.env.ANALYST_PASSWORD });
         return;
       } catch (error) {
         if (attempt >= 5 || !/tuple concurrently updated/.test(String(error))) throw error;

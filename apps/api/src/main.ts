@@ -10,16 +10,23 @@ import { assertMigrated, runMigrations } from './database/migrations';
 import { createAppLogger } from './logging/app-logger';
 
 /**
- * Embedded (demo) mode prepares its own database: migrations, then demo data when `sales` is
- * empty. Against an external database the app only checks that migrations have been applied:
- * they run once, as a step of the deployment, never in every replica.
+ * Migrations first: the embedded (demo) database always, an external one unless
+ * MIGRATE_ON_START=false, in which case the app only checks that none is pending (they run as a
+ * step of the deployment). Replicas starting together take turns on a PostgreSQL lock, so a
+ * migration is applied once and the others find nothing to do. Embedded mode then seeds demo
+ * data when `sales` is empty.
  */
 async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logger): Promise<void> {
   const dataSource = await new DataSource(buildDataSourceOptions(env)).initialize();
   try {
-    if (!database.isEmbedded) return await assertMigrated(dataSource);
-    const applied = await runMigrations(dataSource);
+    if (!database.isEmbedded && !env.MIGRATE_ON_START) return await assertMigrated(dataSource);
+    const { applied, analystPasswordSet } = await runMigrations(dataSource, {
+      analystPassword: env.ANALYST_PASSWORD,
+      onWait: () => logger.log('Another process is applying migrations: waiting for it'),
+    });
     if (applied.length) logger.log(`Applied migrations: ${applied.join(', ')}`);
+    if (analystPasswordSet) logger.log('Set the analyst password from ANALYST_PASSWORD');
+    if (!database.isEmbedded) return;
     const [{ count }] = await dataSource.query<{ count: number }[]>(
       `SELECT count(*)::int AS count FROM sales`,
     );

@@ -1,27 +1,36 @@
 import { parseArgs } from 'node:util';
-import { runMigrations } from '../database/migrations';
+import { revertLastMigration, runMigrations } from '../database/migrations';
 import { runCommand, UsageError } from './command-runner';
 
 const USAGE = 'usage: npm run migration:run | npm run migration:revert | npm run migration:show';
 
 void runCommand(
   'migration',
-  async ({ dataSource, database }) => {
+  async ({ env, dataSource, database }) => {
     const { positionals } = parseArgs({ allowPositionals: true, options: {} });
     const action = positionals[0];
     process.stdout.write(`Database: ${database.description}\n`);
     switch (action) {
       case 'run': {
-        const applied = await runMigrations(dataSource);
+        const { applied, analystPasswordSet } = await runMigrations(dataSource, {
+          analystPassword: env.ANALYST_PASSWORD,
+          onWait: () =>
+            process.stdout.write('Another process is applying migrations: waiting for it.\n'),
+        });
         process.stdout.write(
           applied.length
             ? `Applied ${applied.length} migration(s):\n${applied.map((n) => `  ${n}\n`).join('')}`
             : 'No pending migrations: the schema is up to date.\n',
         );
+        process.stdout.write(
+          analystPasswordSet
+            ? 'Set the analyst password from ANALYST_PASSWORD: the analyst role can log in.\n'
+            : "ANALYST_PASSWORD is not set: the analyst role's login and password are unchanged.\n",
+        );
         return;
       }
       case 'revert':
-        await dataSource.undoLastMigration({ transaction: 'each' });
+        await revertLastMigration(dataSource);
         process.stdout.write('Reverted the last migration.\n');
         return;
       case 'show': {

@@ -60,4 +60,14 @@ describe(validateEnv.name, () => {
       HEADERS_TIMEOUT_MS: 1000,
     });
   });
+
+  it('should migrate on start unless MIGRATE_ON_START is false, and refuse other values', () => {
+    expect(validateEnv({}).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: '' }).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: 'true' }).MIGRATE_ON_START).toBe(true);
+    expect(validateEnv({ MIGRATE_ON_START: 'false' }).MIGRATE_ON_START).toBe(false);
+    expect(() => validateEnv({ MIGRATE_ON_START: 'no' })).toThrow(
+      /MIGRATE_ON_START="no": must be true or false/,
+    );
+  });
 });

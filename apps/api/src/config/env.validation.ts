@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, Transform } from 'class-transformer';
 import { validateCronExpression } from 'cron';
 import {
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -229,7 +230,20 @@ export class Env {
   @IsInt()
   MODEL_KEEP_VERSIONS: number = 5;
 
-  /** Password of the `analyst` database role, read only when migrations run. */
+  /**
+   * Apply pending migrations at start-up, one replica at a time (a PostgreSQL lock). `false`: an
+   * external database with pending migrations stops the start, and migrations run as a step.
+   */
+  @Transform(({ obj }: { obj: Record<string, unknown> }) => {
+    const value = obj.MIGRATE_ON_START;
+    // Empty counts as unset (the default); anything but true/false is left for IsBoolean to name.
+    if (value === undefined || value === '' || value === 'true' || value === true) return true;
+    return value === 'false' || value === false ? false : value;
+  })
+  @IsBoolean({ message: 'must be true or false' })
+  MIGRATE_ON_START: boolean = true;
+
+  /** Password of the `analyst` database role, set when migrations run and by `analyst:password`. */
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
