@@ -19,6 +19,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { showSetting } from './mask-secrets';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -53,6 +54,12 @@ class IsTimeZone implements ValidatorConstraintInterface {
   }
 }
 
+// A token or password pasted with a space around it never matches what a client sends.
+const NO_SURROUNDING_SPACE = /^\S(.*\S)?$/s;
+const NO_SURROUNDING_SPACE_MESSAGE = {
+  message: 'must not begin or end with a space (remove the space, or quote the value)',
+};
+
 // class-validator runs decorators bottom-up and stops at the first failure: the type check sits
 // nearest the property so "abc" is reported as not an integer rather than out of range.
 /**
@@ -75,7 +82,9 @@ export class Env {
   /** postgres://user:password@host:port/db. Unset: an embedded PostgreSQL is started. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'must be a postgres:// or postgresql:// URL, without spaces',
+  })
   DATABASE_URL?: string;
 
   @IsString()
@@ -98,6 +107,7 @@ export class Env {
   /** Bearer token of the mutating ops endpoints (POST /model/reload…). Unset: they are disabled. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
   OPS_TOKEN?: string;
 
@@ -168,6 +178,7 @@ export class Env {
   /** When set, GET /retraining/status requires `Authorization: Bearer <token>`. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
   RETRAINING_STATUS_TOKEN?: string;
 
@@ -189,6 +200,7 @@ export class Env {
   /** Password of the `analyst` database role, read only when migrations run. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @IsString()
   ANALYST_PASSWORD?: string;
 
@@ -213,8 +225,9 @@ function describe(error: ValidationError, raw: Record<string, unknown>): string 
   const reasons = Object.values(error.constraints ?? {}).map((reason) =>
     reason.replace(new RegExp(`^${error.property} `), ''),
   );
-  // Show what was set, not what implicit conversion made of it ("abc", not NaN).
-  return `${error.property}=${JSON.stringify(raw[error.property])}: ${reasons.join('; ')}`;
+  // Show what was set, not what implicit conversion made of it ("abc", not NaN), and never a
+  // secret: tokens and passwords by their length, URLs with their password masked.
+  return `${showSetting(error.property, raw[error.property])}: ${reasons.join('; ')}`;
 }
 
 /** Validates a raw environment (process.env); throws EnvValidationError naming each bad variable. */
