@@ -80,11 +80,17 @@ describe('Prediction log (e2e)', () => {
         await new Promise((done) => setTimeout(done, 20));
       }
       const ready = await request(server).get('/health/ready').expect(200);
-      expect(ready.body.info.predictionLog).toMatchObject({
-        state: 'degraded',
+      expect(ready.body.checks.predictionLog).toBe('degraded');
+      expect(ready.body.reasons.predictionLog).toMatch(/not logged/);
+      expect(JSON.stringify(ready.body)).not.toContain(logDir);
+      const details = await request(server)
+        .get('/health/ready')
+        .set('Authorization', `Bearer ${test.env.OPS_TOKEN}`)
+        .expect(200);
+      expect(details.body.details.predictionLog).toMatchObject({
         lastError: expect.stringMatching(/ENOSPC/),
       });
-      expect(ready.body.info.predictionLog.writeErrors).toBeGreaterThan(0);
+      expect(details.body.details.predictionLog.writeErrors).toBeGreaterThan(0);
       const metrics = await request(server).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/mle_prediction_log_write_errors_total [1-9]/);
     } finally {
@@ -102,7 +108,7 @@ describe('Prediction log (e2e)', () => {
       await request(server).post('/predict').send({ id: 1, features }).expect(200);
       await new Promise((done) => setTimeout(done, 20));
       const ready = await request(server).get('/health/ready').expect(200);
-      expect(ready.body.info.predictionLog.state).toBe('degraded');
+      expect(ready.body.checks.predictionLog).toBe('degraded');
     } finally {
       await test.app.close();
     }

@@ -9,6 +9,8 @@ export const PROBLEM_TYPES = {
   unauthorized: 'urn:mle-service:problem:unauthorized',
   conflict: 'urn:mle-service:problem:conflict',
   evaluationFailed: 'urn:mle-service:problem:evaluation-failed',
+  notReady: 'urn:mle-service:problem:not-ready',
+  databaseUnavailable: 'urn:mle-service:problem:database-unavailable',
 } as const;
 
 /** An RFC 9457 problem detail, as every error of the API is answered. */
@@ -21,6 +23,8 @@ export interface ProblemDetails {
   requestId?: string;
   /** For validation problems: every defect, each with its path in the request. */
   errors?: InputProblem[];
+  /** RFC 9457 extension members of a problem type (readiness: `checks`, `reasons`). */
+  [extension: string]: unknown;
 }
 
 /** An HTTP error that knows its problem type; the filter renders it as problem+json. */
@@ -31,6 +35,7 @@ export class ProblemException extends HttpException {
     readonly title: string,
     detail: string,
     readonly errors?: InputProblem[],
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail, status);
   }
