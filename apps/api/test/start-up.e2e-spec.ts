@@ -97,21 +97,22 @@ describe('Start-up (e2e)', () => {
     });
 
     it('should refuse to start, naming MODEL_DIR, when the service user cannot write it', async () => {
-      // Root writes everywhere: the check is made as an ordinary user, on a folder root owns.
+      // Root writes everywhere: as root the service runs as an ordinary user, on a folder root
+      // owns; otherwise on a folder of ours without write permission.
+      const asRoot = process.getuid?.() === 0;
       const readOnly = await scratch('mle-read-only-');
+      if (!asRoot) await chmod(readOnly, 0o555);
+      const logDir = await scratch('mle-user-logs-');
+      await chmod(logDir, 0o777);
 
       const result = await runService(
-        {
-          ...dirs,
-          MODEL_DIR: readOnly,
-          LOG_DIR: await scratch('mle-user-logs-'),
-          DATABASE_URL: CLOSED_DATABASE,
-        },
-        { user: 'cloudsdk' },
+        { ...dirs, MODEL_DIR: readOnly, LOG_DIR: logDir, DATABASE_URL: CLOSED_DATABASE },
+        asRoot ? { user: 'cloudsdk' } : {},
       );
 
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`MODEL_DIR="${readOnly}": is not writable (EACCES`);
+      expect(result.stderr).not.toContain('LOG_DIR=');
     });
 
     it('should create missing folders and start when they can be created', async () => {
