@@ -12,20 +12,22 @@ export interface TimedCliResult extends CliResult {
   exitAfterLastOutputMs: number;
 }
 
-function script(name: string): string {
-  return resolve(`dist/apps/api/src/cli/${name}.command.js`);
+export interface RunOptions {
+  /** Run as this system user (through runuser), e.g. to meet permissions that bind root. */
+  user?: string;
 }
 
-/** Runs a compiled command (`dist/apps/api/src/cli/<name>.command.js`) with extra environment. */
-export function runCli(
-  name: string,
+function run(
+  script: string,
   args: string[],
   env: Record<string, string | undefined>,
+  { user }: RunOptions = {},
 ): Promise<CliResult> {
+  const command = user ? ['runuser', '-u', user, '--', process.execPath] : [process.execPath];
   return new Promise((done) => {
     execFile(
-      process.execPath,
-      [script(name), ...args],
+      command[0],
+      [...command.slice(1), script, ...args],
       { env: { ...process.env, ...env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -33,6 +35,27 @@ export function runCli(
       },
     );
   });
+}
+
+/** Runs a compiled command (`dist/apps/api/src/cli/<name>.command.js`) with extra environment. */
+export function runCli(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options?: RunOptions,
+): Promise<CliResult> {
+  return run(resolve(`dist/apps/api/src/cli/${name}.command.js`), args, env, options);
+}
+
+/**
+ * Runs the compiled service (`dist/apps/api/src/main.js`) to its end: for start-ups that are
+ * expected to fail, which exit by themselves.
+ */
+export function runService(
+  env: Record<string, string | undefined>,
+  options?: RunOptions,
+): Promise<CliResult> {
+  return run(resolve('dist/apps/api/src/main.js'), [], env, options);
 }
 
 /**
@@ -46,10 +69,14 @@ export function runCliTimed(
   timeoutMs = 60_000,
 ): Promise<TimedCliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [script(name), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [resolve(`dist/apps/api/src/cli/${name}.command.js`), ...args],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const out = { stdout: '', stderr: '' };
     let lastOutput = performance.now();
     for (const stream of ['stdout', 'stderr'] as const) {

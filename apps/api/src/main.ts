@@ -3,7 +3,9 @@ import { Logger, LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
+import { checkDirectories } from './config/check-directories';
 import { Env, loadEnv } from './config/env.validation';
+import { maskSecrets } from './config/mask-secrets';
 import { buildDataSourceOptions } from './database/data-source.options';
 import { DatabaseServer } from './database/database-server';
 import { assertMigrated, runMigrations } from './database/migrations';
@@ -80,6 +82,8 @@ function banner(env: Env, logger: Logger): void {
 
 async function bootstrap(appLogger: LoggerService): Promise<void> {
   const env = loadEnv();
+  // Before the database: a bad folder is reported at once, not after the embedded server started.
+  await checkDirectories(env, { MODEL_DIR: 'write', LOG_DIR: 'write' });
   const logger = new Logger('Bootstrap');
   const database = await DatabaseServer.start(env);
   logger.log(`Database     ${database.description}`);
@@ -118,7 +122,7 @@ const logger = createAppLogger((process.env.NODE_ENV as Env['NODE_ENV']) ?? 'dev
 Logger.overrideLogger(logger);
 bootstrap(logger).catch((error: unknown) => {
   process.stderr.write(
-    `\nmle-service could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `\nmle-service could not start: ${maskSecrets(error instanceof Error ? error.message : String(error))}\n`,
   );
   process.exitCode = 1;
 });

@@ -1,5 +1,9 @@
+import { ModelRegistry } from '@app/mle';
 import request from 'supertest';
+import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
 import { createTestApp, TestApp } from './test-app';
+
+const OPS = 'test-ops-token-0123456789';
 
 describe('Health (e2e)', () => {
   let test: TestApp;
@@ -17,14 +21,43 @@ describe('Health (e2e)', () => {
     expect(response.body).toMatchObject({ status: 'ok' });
   });
 
-  it('should be ready with the database up, a model loaded and the prediction log writable', async () => {
+  it('should answer states only when the database is up, a model loaded and the prediction log writable', async () => {
+    await request(test.app.getHttpServer()).post('/predict').send({ id: 1, features }).expect(200);
+
     const response = await request(test.app.getHttpServer()).get('/health/ready').expect(200);
+
+    expect(response.body).toEqual({
+      status: 'ok',
+      checks: { database: 'up', model: 'up', predictionLog: 'up' },
+    });
+  });
+
+  it('should show the public view when a token that is not the ops token is sent', async () => {
+    const response = await request(test.app.getHttpServer())
+      .get('/health/ready')
+      .set('Authorization', 'Bearer not-the-ops-token-000')
+      .expect(200);
+
+    expect(response.body).not.toHaveProperty('details');
+  });
+
+  it('should add the model version and the prediction log file when the ops token is sent', async () => {
+    await request(test.app.getHttpServer()).post('/predict').send({ id: 2, features }).expect(200);
+
+    const response = await request(test.app.getHttpServer())
+      .get('/health/ready')
+      .set('Authorization', `Bearer ${OPS}`)
+      .expect(200);
+
     expect(response.body).toMatchObject({
       status: 'ok',
-      info: {
-        database: { status: 'up' },
-        model: { status: 'up', name: 'sales-reorder' },
-        predictionLog: { status: 'up', state: 'ok', writeErrors: 0 },
+      checks: { database: 'up', model: 'up', predictionLog: 'up' },
+      details: {
+        model: {
+          name: 'sales-reorder',
+          version: test.app.get(ModelRegistry).current?.manifest.version,
+        },
+        predictionLog: { writeErrors: 0, file: expect.stringContaining(test.logDir) },
       },
     });
   });

@@ -402,7 +402,11 @@ describe('POST /predict without a model (e2e)', () => {
       });
       expect(response.body.detail).toMatch(/npm run train/);
       const ready = await request(test.app.getHttpServer()).get('/health/ready').expect(503);
-      expect(ready.body.error.model.reason).toMatch(/no model version/);
+      expect(ready.body).toMatchObject({
+        type: 'urn:mle-service:problem:not-ready',
+        checks: { model: 'down' },
+        reasons: { model: expect.stringMatching(/no model version/) },
+      });
       const reload = await request(test.app.getHttpServer()).post('/model/reload').expect(403);
       expect(reload.body.detail).toMatch(/OPS_TOKEN is not set/);
     } finally {

@@ -74,7 +74,7 @@ describe('Prediction log (e2e)', () => {
       await request(server).post('/predict').send({ id: 1, features }).expect(200);
       await new Promise((done) => setTimeout(done, 20));
       const ready = await request(server).get('/health/ready').expect(200);
-      expect(ready.body.info.predictionLog.state).toBe('degraded');
+      expect(ready.body.checks.predictionLog).toBe('degraded');
     } finally {
       await test.app.close();
     }

@@ -7,6 +7,7 @@ import {
 } from '@app/mle';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { Client } from 'pg';
 import request from 'supertest';
 import { BufferedLogger } from '../../../test/buffered.logger';
@@ -266,16 +267,33 @@ describe('Retraining monitor (e2e)', () => {
     }
   });
 
-  it('should ask for RETRAINING_STATUS_TOKEN on the status once it is set', async () => {
+  it('should ask for RETRAINING_STATUS_TOKEN or OPS_TOKEN on the status once it is set', async () => {
     const token = 'status-token-0123456789';
     const test = await app({ RETRAINING_STATUS_TOKEN: token });
     const status = () => request(test.app.getHttpServer()).get('/retraining/status');
     const refused = await status().expect(401);
     expect(refused.headers['www-authenticate']).toBe('Bearer');
-    expect(refused.body.detail).toMatch(/Bearer <RETRAINING_STATUS_TOKEN>/);
-    await status().set('Authorization', `Bearer ${OPS}`).expect(401);
+    expect(refused.body.detail).toMatch(/Bearer <RETRAINING_STATUS_TOKEN or OPS_TOKEN>/);
+    await status().set('Authorization', 'Bearer another-token-0123456789').expect(401);
     const answered = await status().set('Authorization', `Bearer ${token}`).expect(200);
-    expect(answered.body).toHaveProperty('recommendation');
+    expect(answered.body).toMatchObject({ view: 'full', recommendation: expect.any(String) });
+    const asOps = await status().set('Authorization', `Bearer ${OPS}`).expect(200);
+    expect(asOps.body.view).toBe('full');
+  });
+
+  it('should refuse a wrong token on the open status, and ignore any when no token is configured', async () => {
+    const wrong = 'Bearer another-token-0123456789';
+    const open = await app();
+    await request(open.app.getHttpServer())
+      .get('/retraining/status')
+      .set('Authorization', wrong)
+      .expect(401);
+    const unconfigured = await app({ OPS_TOKEN: '' });
+    const response = await request(unconfigured.app.getHttpServer())
+      .get('/retraining/status')
+      .set('Authorization', wrong)
+      .expect(200);
+    expect(response.body.view).toBe('public');
   });
 
   it('should run once when two replicas fire the same scheduled run together', async () => {
@@ -343,8 +361,22 @@ describe('Retraining monitor (e2e)', () => {
       status: 'failed',
       error: expect.stringMatching(/model_evaluations/),
     });
+    // Without a token the run shows its state only; the error and the host are for operators.
     const status = await request(test.app.getHttpServer()).get('/retraining/status').expect(200);
-    expect(status.body.lastRun).toMatchObject({ status: 'failed' });
+    expect(status.body.view).toBe('public');
+    expect(status.body.lastRun).toMatchObject({ status: 'failed', finishedAt: expect.any(String) });
+    expect(status.body.lastRun).not.toHaveProperty('error');
+    expect(status.body.lastRun).not.toHaveProperty('host');
+    const full = await request(test.app.getHttpServer())
+      .get('/retraining/status')
+      .set('Authorization', `Bearer ${OPS}`)
+      .expect(200);
+    expect(full.body.view).toBe('full');
+    expect(full.body.lastRun).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/model_evaluations/),
+      host: hostname(),
+    });
     await request(test.app.getHttpServer()).get('/health/live').expect(200);
   });
 

@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
+import { checkDirectories, DirectorySetting, DirectoryUse } from '../config/check-directories';
 import { Env, loadEnv } from '../config/env.validation';
+import { maskSecrets } from '../config/mask-secrets';
 import { buildDataSourceOptions } from '../database/data-source.options';
 import { DatabaseServer } from '../database/database-server';
 import { assertMigrated, runMigrations } from '../database/migrations';
@@ -21,12 +23,20 @@ export class UsageError extends Error {}
 export async function runCommand(
   name: string,
   command: (context: CommandContext) => Promise<void>,
-  { migrate = true }: { migrate?: boolean } = {},
+  {
+    migrate = true,
+    directories = {},
+  }: {
+    migrate?: boolean;
+    /** Folders the command uses, checked before the database is touched. */
+    directories?: Partial<Record<DirectorySetting, DirectoryUse>>;
+  } = {},
 ): Promise<void> {
   let database: DatabaseServer | undefined;
   let dataSource: DataSource | undefined;
   try {
     const env = loadEnv();
+    await checkDirectories(env, directories);
     database = await DatabaseServer.start(env);
     dataSource = await new DataSource(buildDataSourceOptions(env)).initialize();
     if (migrate) {
@@ -36,7 +46,7 @@ export async function runCommand(
     await command({ env, dataSource, database });
   } catch (error) {
     process.exitCode = error instanceof UsageError ? 2 : 1;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = maskSecrets(error instanceof Error ? error.message : String(error));
     process.stderr.write(`\n${name} failed: ${message}\n`);
   } finally {
     await dataSource?.destroy().catch(() => undefined);

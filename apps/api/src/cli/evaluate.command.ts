@@ -61,39 +61,47 @@ function report(e: StoredEvaluation): string {
   return lines.join('\n');
 }
 
-void runCommand('evaluate', async () => {
-  const app = await NestFactory.createApplicationContext(CommandModule, { logger: ['error'] });
-  try {
-    let files = 0;
-    let lines = 0;
-    const tty = process.stderr.isTTY;
-    const started = performance.now();
-    const outcome = await app.get(RetrainingMonitor).run('manual', new Date(), (progress) => {
-      files += 1;
-      lines += progress.lines;
-      if (tty)
-        process.stderr.write(
-          `\r\x1b[2KIngesting prediction logs: ${files} files, ${lines.toLocaleString('en-US')} lines`,
-        );
+void runCommand(
+  'evaluate',
+  async () => {
+    const app = await NestFactory.createApplicationContext(CommandModule.forRoot(), {
+      logger: ['error'],
     });
-    if (tty) process.stderr.write('\n');
-    switch (outcome.status) {
-      case 'completed':
-        process.stdout.write(report(outcome.evaluation));
-        process.stdout.write(`Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
-        return;
-      case 'skipped':
-        throw new Error(
-          'an evaluation is already running (here or in the service); try again when it has finished',
-        );
-      case 'failed':
-        throw new Error(
-          outcome.unrecorded
-            ? `${outcome.error} (job run ${outcome.jobRunId}; the failure could not be recorded: ${outcome.unrecorded})`
-            : `${outcome.error} (recorded as job run ${outcome.jobRunId})`,
-        );
+    try {
+      let files = 0;
+      let lines = 0;
+      const tty = process.stderr.isTTY;
+      const started = performance.now();
+      const outcome = await app.get(RetrainingMonitor).run('manual', new Date(), (progress) => {
+        files += 1;
+        lines += progress.lines;
+        if (tty)
+          process.stderr.write(
+            `\r\x1b[2KIngesting prediction logs: ${files} files, ${lines.toLocaleString('en-US')} lines`,
+          );
+      });
+      if (tty) process.stderr.write('\n');
+      switch (outcome.status) {
+        case 'completed':
+          process.stdout.write(report(outcome.evaluation));
+          process.stdout.write(
+            `Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`,
+          );
+          return;
+        case 'skipped':
+          throw new Error(
+            'an evaluation is already running (here or in the service); try again when it has finished',
+          );
+        case 'failed':
+          throw new Error(
+            outcome.unrecorded
+              ? `${outcome.error} (job run ${outcome.jobRunId}; the failure could not be recorded: ${outcome.unrecorded})`
+              : `${outcome.error} (recorded as job run ${outcome.jobRunId})`,
+          );
+      }
+    } finally {
+      await app.close();
     }
-  } finally {
-    await app.close();
-  }
-});
+  },
+  { directories: { MODEL_DIR: 'read', LOG_DIR: 'read' } },
+);

@@ -63,23 +63,27 @@ function report(outcome: TrainingOutcome): string {
     .join('\n');
 }
 
-void runCommand('train', async () => {
-  const options = parseOptions();
-  const app = await NestFactory.createApplicationContext(CommandModule, {
-    logger: ['error', 'warn'],
-  });
-  try {
-    let progress: ProgressReporter | undefined;
-    const outcome = await app.get(ModelTrainer).train({
-      ...options,
-      onProgress: (rows, total) => {
-        progress ??= new ProgressReporter('Reading labelled sales', total);
-        progress.update(rows);
-        if (rows === total) progress.finish(rows);
-      },
+void runCommand(
+  'train',
+  async () => {
+    const options = parseOptions();
+    const app = await NestFactory.createApplicationContext(CommandModule.forRoot(), {
+      logger: ['error', 'warn'],
     });
-    process.stdout.write(report(outcome));
-  } finally {
-    await app.close();
-  }
-});
+    try {
+      let progress: ProgressReporter | undefined;
+      const outcome = await app.get(ModelTrainer).train({
+        ...options,
+        onProgress: (rows, total) => {
+          progress ??= new ProgressReporter('Reading labelled sales', total);
+          progress.update(rows);
+          if (rows === total) progress.finish(rows);
+        },
+      });
+      process.stdout.write(report(outcome));
+    } finally {
+      await app.close();
+    }
+  },
+  { directories: { MODEL_DIR: 'write' } },
+);

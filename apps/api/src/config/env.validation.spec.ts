@@ -70,4 +70,23 @@ describe(validateEnv.name, () => {
       /MIGRATE_ON_START="no": must be true or false/,
     );
   });
+
+  it('should name a secret setting by its length and mask a URL password when they are invalid', () => {
+    const validate = () =>
+      validateEnv({
+        DATABASE_URL: 'postgres://u:S3cretPassw0rd@host/db ',
+        OPS_TOKEN: 'short-secret-15',
+        ANALYST_PASSWORD: ' pasted-password',
+      });
+    expect(validate).toThrow(EnvValidationError);
+    try {
+      validate();
+    } catch (error) {
+      const { message } = error as EnvValidationError;
+      expect(message).toContain('DATABASE_URL="postgres://u:***@host/db ": must be a postgres://');
+      expect(message).toContain('OPS_TOKEN=(15 characters): must be at least 16 characters');
+      expect(message).toContain('ANALYST_PASSWORD=(16 characters): must not begin or end with');
+      expect(message).not.toMatch(/S3cretPassw0rd|short-secret-15|pasted-password/);
+    }
+  });
 });

@@ -21,6 +21,7 @@ import {
   ValidationArguments,
   ValidationError,
 } from 'class-validator';
+import { showSetting } from './mask-secrets';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
 export type NodeEnv = (typeof NODE_ENVS)[number];
@@ -65,6 +66,12 @@ class IsAtMostRequestTimeout implements ValidatorConstraintInterface {
   }
 }
 
+// A token or password pasted with a space around it never matches what a client sends.
+const NO_SURROUNDING_SPACE = /^\S(.*\S)?$/s;
+const NO_SURROUNDING_SPACE_MESSAGE = {
+  message: 'must not begin or end with a space (remove the space, or quote the value)',
+};
+
 // class-validator runs decorators bottom-up and stops at the first failure: the type check sits
 // nearest the property so "abc" is reported as not an integer rather than out of range.
 /**
@@ -87,7 +94,9 @@ export class Env {
   /** postgres://user:password@host:port/db. Unset: an embedded PostgreSQL is started. */
   @Transform(emptyToUndefined)
   @IsOptional()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'must be a postgres:// or postgresql:// URL, without spaces',
+  })
   DATABASE_URL?: string;
 
   @IsString()
@@ -110,6 +119,7 @@ export class Env {
   /** Bearer token of the mutating ops endpoints (POST /model/reload…). Unset: they are disabled. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
   OPS_TOKEN?: string;
 
@@ -212,6 +222,7 @@ export class Env {
   /** When set, GET /retraining/status requires `Authorization: Bearer <token>`. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @MinLength(16, { message: 'must be at least 16 characters (use e.g. `openssl rand -hex 32`)' })
   RETRAINING_STATUS_TOKEN?: string;
 
@@ -246,6 +257,7 @@ export class Env {
   /** Password of the `analyst` database role, set when migrations run and by `analyst:password`. */
   @Transform(emptyToUndefined)
   @IsOptional()
+  @Matches(NO_SURROUNDING_SPACE, NO_SURROUNDING_SPACE_MESSAGE)
   @IsString()
   ANALYST_PASSWORD?: string;
 
@@ -270,8 +282,9 @@ function describe(error: ValidationError, raw: Record<string, unknown>): string 
   const reasons = Object.values(error.constraints ?? {}).map((reason) =>
     reason.replace(new RegExp(`^${error.property} `), ''),
   );
-  // Show what was set, not what implicit conversion made of it ("abc", not NaN).
-  return `${error.property}=${JSON.stringify(raw[error.property])}: ${reasons.join('; ')}`;
+  // Show what was set, not what implicit conversion made of it ("abc", not NaN), and never a
+  // secret: tokens and passwords by their length, URLs with their password masked.
+  return `${showSetting(error.property, raw[error.property])}: ${reasons.join('; ')}`;
 }
 
 /** Validates a raw environment (process.env); throws EnvValidationError naming each bad variable. */

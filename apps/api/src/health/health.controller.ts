@@ -1,23 +1,40 @@
 import { ModelRegistry, PredictionLogWriter } from '@app/mle';
-import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  HealthCheck,
-  HealthCheckService,
-  HealthIndicatorService,
-  TypeOrmHealthIndicator,
-} from '@nestjs/terminus';
+import { Controller, Get, Headers, HttpStatus } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Env } from '../config/env.validation';
+import { PROBLEM_TYPES, ProblemException } from '../http/problems';
+import { bearerTokenMatches } from '../ops/bearer-token';
+
+const DATABASE_TIMEOUT_MS = 2_000;
+
+type CheckName = 'database' | 'model' | 'predictionLog';
+type CheckState = 'up' | 'down' | 'degraded' | 'off';
+
+/** What readiness says to anyone: states, and for what is not up, why and what to do. */
+export interface Readiness {
+  status: 'ok' | 'error';
+  checks: Record<CheckName, CheckState>;
+  reasons?: Partial<Record<CheckName, string>>;
+  /** With the ops token only: what locates the model and the files. */
+  details?: Record<string, unknown>;
+}
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private readonly opsToken: string | undefined;
+
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly indicators: HealthIndicatorService,
     private readonly registry: ModelRegistry,
     private readonly predictionLog: PredictionLogWriter,
-  ) {}
+    config: ConfigService<Env, true>,
+  ) {
+    this.opsToken = config.get('OPS_TOKEN', { infer: true });
+  }
 
   @Get('live')
   @HealthCheck()
@@ -28,32 +45,66 @@ export class HealthController {
 
   /**
    * Ready to serve: the database answers and a model version is loaded. A prediction log that
-   * cannot be written does not stop predictions: it shows as `degraded` (still 200).
+   * cannot be written does not stop predictions: it shows as `degraded` (still 200). The body
+   * holds states and reasons only; paths and versions are added for the ops token, and write
+   * errors are counted in /metrics and logged.
    */
   @Get('ready')
-  @HealthCheck()
   @ApiOperation({ summary: 'Ready to serve: database, model loaded, prediction log writable' })
-  ready() {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2_000 }),
-      () => {
-        const check = this.indicators.check('model');
-        const served = this.registry.current;
-        return served
-          ? check.up({ name: served.manifest.name, version: served.manifest.version })
-          : check.down({
-              reason: 'no model version is loaded: train one, then POST /model/reload',
-            });
+  @ApiResponse({
+    status: 200,
+    description: '{ status: ok, checks: { database, model, predictionLog } }',
+  })
+  @ApiResponse({ status: 503, description: 'Not ready (problem+json with checks and reasons)' })
+  async ready(@Headers('authorization') authorization?: string): Promise<Readiness> {
+    const reasons: Partial<Record<CheckName, string>> = {};
+    const ping = await this.database.pingCheck('database', { timeout: DATABASE_TIMEOUT_MS });
+    const database: CheckState = ping.database.status === 'up' ? 'up' : 'down';
+    if (database === 'down') {
+      reasons.database = `the database does not answer within ${DATABASE_TIMEOUT_MS / 1000} s: check that PostgreSQL runs and is reachable at DATABASE_URL`;
+    }
+    const served = this.registry.current;
+    if (!served) reasons.model = 'no model version is loaded: train one, then POST /model/reload';
+    const log = this.predictionLog.status();
+    const predictionLog: CheckState = !log.enabled ? 'off' : log.writable ? 'up' : 'degraded';
+    if (predictionLog === 'degraded') {
+      reasons.predictionLog =
+        'prediction log writes fail: predictions are answered but not logged (see the service logs and mle_prediction_log_write_errors_total)';
+    }
+    const readiness: Readiness = {
+      status: database === 'up' && served ? 'ok' : 'error',
+      checks: { database, model: served ? 'up' : 'down', predictionLog },
+      ...(Object.keys(reasons).length ? { reasons } : {}),
+      ...(this.opsToken && bearerTokenMatches(authorization, this.opsToken)
+        ? {
+            details: {
+              model: served
+                ? { name: served.manifest.name, version: served.manifest.version }
+                : null,
+              predictionLog: {
+                writeErrors: log.writeErrors,
+                ...(log.lastError ? { lastError: log.lastError } : {}),
+                ...(log.file ? { file: log.file } : {}),
+              },
+            },
+          }
+        : {}),
+    };
+    if (readiness.status === 'ok') return readiness;
+    const failing = Object.entries(reasons)
+      .filter(([name]) => readiness.checks[name as CheckName] === 'down')
+      .map(([name, reason]) => `${name}: ${reason}`);
+    throw new ProblemException(
+      HttpStatus.SERVICE_UNAVAILABLE,
+      PROBLEM_TYPES.notReady,
+      'Not ready',
+      `Not ready. ${failing.join('; ')}`,
+      undefined,
+      {
+        checks: readiness.checks,
+        reasons,
+        ...(readiness.details ? { details: readiness.details } : {}),
       },
-      () => {
-        const log = this.predictionLog.status();
-        return this.indicators.check('predictionLog').up({
-          state: !log.enabled ? 'off' : log.writable ? 'ok' : 'degraded',
-          writeErrors: log.writeErrors,
-          ...(log.lastError ? { lastError: log.lastError } : {}),
-          ...(log.file ? { file: log.file } : {}),
-        });
-      },
-    ]);
+    );
   }
 }

@@ -11,6 +11,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailable } from './database-unavailable';
 import { PROBLEM_TYPES, ProblemDetails, ProblemException, ValidationProblem } from './problems';
 
 const METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -33,15 +34,8 @@ const FASTIFY_ERRORS: Record<string, { status: number; detail: string }> = {
   },
 };
 
-/** The body @nestjs/terminus answers when a check fails. */
-interface HealthCheckFailure {
-  info?: Record<string, unknown>;
-  error: Record<string, { reason?: string; message?: string }>;
-  details: Record<string, unknown>;
-}
-
-const isHealthCheckFailure = (body: unknown): body is HealthCheckFailure =>
-  typeof body === 'object' && body !== null && 'details' in body && 'error' in body;
+// A client may retry a request the database could not serve after this many seconds.
+const DATABASE_RETRY_AFTER_SECONDS = 30;
 
 interface FastifyLikeError {
   code?: string;
@@ -68,6 +62,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (problem.status === 405) {
       void reply.header('allow', this.allowedMethods(request).join(', '));
     }
+    if (problem.type === PROBLEM_TYPES.databaseUnavailable) {
+      void reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    }
     void reply
       .status(problem.status)
       .header('content-type', 'application/problem+json')
@@ -85,6 +82,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         ...(exception instanceof ValidationProblem && exception.omittedErrors > 0
           ? { omittedErrors: exception.omittedErrors }
           : {}),
+        ...exception.extensions,
       };
     }
     if (exception instanceof ModelNotLoadedError) {
@@ -118,20 +116,22 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const body = exception.getResponse();
-      if (isHealthCheckFailure(body)) {
-        // Readiness keeps terminus's info/error/details beside the problem fields.
-        const failing = Object.entries(body.error).map(
-          ([name, result]) => `${name}: ${result.reason ?? result.message ?? 'down'}`,
-        );
-        return {
-          ...plain(status, `Not ready. ${failing.join('; ')}`),
-          info: body.info,
-          error: body.error,
-          details: body.details,
-        } as ProblemDetails;
-      }
       return plain(status, BY_STATUS[status] ?? exception.message);
+    }
+    if (isDatabaseUnavailable(exception)) {
+      // Not a fault of ours to report with a stack: the operator sees it in readiness too.
+      this.logger.warn(
+        `Database unavailable on ${request.method} ${request.url} (${request.id}): ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      return {
+        type: PROBLEM_TYPES.databaseUnavailable,
+        title: 'Database unavailable',
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        detail:
+          'The database does not answer, so this cannot be served now: try again in a minute. ' +
+          'If it persists, check that PostgreSQL runs and is reachable at DATABASE_URL ' +
+          '(GET /health/ready shows the state; predictions are still served).',
+      };
     }
     const error = exception as FastifyLikeError;
     const known = error?.code ? FASTIFY_ERRORS[error.code] : undefined;

@@ -9,6 +9,8 @@ export const PROBLEM_TYPES = {
   unauthorized: 'urn:mle-service:problem:unauthorized',
   conflict: 'urn:mle-service:problem:conflict',
   evaluationFailed: 'urn:mle-service:problem:evaluation-failed',
+  notReady: 'urn:mle-service:problem:not-ready',
+  databaseUnavailable: 'urn:mle-service:problem:database-unavailable',
 } as const;
 
 /** An RFC 9457 problem detail, as every error of the API is answered. */
@@ -23,6 +25,8 @@ export interface ProblemDetails {
   errors?: InputProblem[];
   /** For validation problems: how many defects there are beyond those listed in `errors`. */
   omittedErrors?: number;
+  /** RFC 9457 extension members of a problem type (readiness: `checks`, `reasons`). */
+  [extension: string]: unknown;
 }
 
 /** Most defects listed in one validation answer; the rest are counted in `omittedErrors`. */
@@ -36,6 +40,7 @@ export class ProblemException extends HttpException {
     readonly title: string,
     detail: string,
     readonly errors?: InputProblem[],
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail, status);
   }

@@ -13,24 +13,28 @@ export function bearerTokenMatches(header: string | undefined, expected: string)
   return timingSafeEqual(digest(match?.[1] ?? ''), digest(expected)) && match !== null;
 }
 
+export type TokenSetting = 'OPS_TOKEN' | 'RETRAINING_STATUS_TOKEN';
+
 /**
- * Lets the request through when its bearer token is `expected`; otherwise answers 401 with
- * `WWW-Authenticate: Bearer` and says which setting's token to send.
+ * Lets the request through when its bearer token is one of the `accepted` settings' tokens
+ * (unset ones are skipped); otherwise answers 401 with `WWW-Authenticate: Bearer` and says
+ * which setting's token to send.
  */
 export function requireBearerToken(
   context: ExecutionContext,
-  expected: string,
-  setting: 'OPS_TOKEN' | 'RETRAINING_STATUS_TOKEN',
+  accepted: Partial<Record<TokenSetting, string>>,
 ): true {
   const http = context.switchToHttp();
-  if (bearerTokenMatches(http.getRequest<FastifyRequest>().headers.authorization, expected)) {
-    return true;
-  }
+  const header = http.getRequest<FastifyRequest>().headers.authorization;
+  const tokens = Object.values(accepted).filter((token): token is string => Boolean(token));
+  // Every token is compared, so the time taken does not tell which one came close.
+  if (tokens.map((token) => bearerTokenMatches(header, token)).includes(true)) return true;
   void http.getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
+  const settings = (Object.keys(accepted) as TokenSetting[]).filter((name) => accepted[name]);
   throw new ProblemException(
     HttpStatus.UNAUTHORIZED,
     PROBLEM_TYPES.unauthorized,
     'Unauthorized',
-    `Send the header Authorization: Bearer <${setting}>.`,
+    `Send the header Authorization: Bearer <${settings.join(' or ')}>.`,
   );
 }

@@ -25,6 +25,6 @@ export class OpsTokenGuard implements CanActivate {
         'This endpoint is disabled because OPS_TOKEN is not set. Set OPS_TOKEN and restart to enable it.',
       );
     }
-    return requireBearerToken(context, this.token, 'OPS_TOKEN');
+    return requireBearerToken(context, { OPS_TOKEN: this.token });
   }
 }

@@ -1,9 +1,27 @@
-import { EvaluationScheduler, MLE_OPTIONS, MleOptions, RetrainingMonitor } from '@app/mle';
-import { Controller, Get, HttpCode, HttpStatus, Inject, Post, UseGuards } from '@nestjs/common';
+import { EvaluationScheduler, JobRun, MLE_OPTIONS, MleOptions, RetrainingMonitor } from '@app/mle';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
 import { OpsTokenGuard } from '../ops/ops-token.guard';
 import { StatusTokenGuard } from './status-token.guard';
+
+/**
+ * The last run as anyone may see it: its state and times. What it failed on and where it ran
+ * (error, host) are for operators. Picked field by field, so a field added to job runs later is
+ * not published by default.
+ */
+function publicRun({ id, trigger, status, scheduledFor, startedAt, finishedAt }: JobRun) {
+  return { id, trigger, status, scheduledFor, startedAt, finishedAt };
+}
 
 @ApiTags('retraining')
 @Controller('retraining')
@@ -11,6 +29,7 @@ export class RetrainingController {
   constructor(
     private readonly monitor: RetrainingMonitor,
     private readonly scheduler: EvaluationScheduler,
+    private readonly access: StatusTokenGuard,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
@@ -21,9 +40,13 @@ export class RetrainingController {
     summary:
       'Should the model be retrained? The latest evaluation, its trend, drift and the job runs',
     description:
-      'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise.',
+      'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise. ' +
+      'view: public shows the last run without its error and host; sending RETRAINING_STATUS_TOKEN or OPS_TOKEN gives the full view. ' +
+      '503 (problem+json) while the database does not answer.',
   })
-  async status() {
+  @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
+  async status(@Headers('authorization') authorization?: string) {
+    const full = this.access.grantsDetails(authorization);
     const { monitoring } = this.options;
     const [evaluations, lastRun] = await Promise.all([
       this.monitor.evaluations(monitoring.trendLength),
@@ -31,6 +54,7 @@ export class RetrainingController {
     ]);
     const latest = evaluations[0];
     return {
+      view: full ? 'full' : 'public',
       recommendation: latest?.recommendation ?? 'INSUFFICIENT_DATA',
       reasons: latest?.reasons ?? ['no evaluation has run yet'],
       threshold: monitoring.accuracyThreshold,
@@ -44,7 +68,7 @@ export class RetrainingController {
         accuracy: e.accuracy ?? null,
         labelled: e.labelled,
       })),
-      lastRun: lastRun ?? null,
+      lastRun: lastRun ? (full ? lastRun : publicRun(lastRun)) : null,
       running: this.monitor.running,
       schedule: this.scheduler.schedule ?? null,
       nextRun: this.scheduler.nextRun()?.toISOString() ?? null,
@@ -65,6 +89,7 @@ export class RetrainingController {
     description:
       'The evaluation failed (e.g. a table lock held longer than EVALUATION_LOCK_TIMEOUT); the detail names the job run.',
   })
+  @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
   async evaluate() {
     const outcome = await this.monitor.run('manual');
     switch (outcome.status) {

@@ -1,18 +1,38 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { FastifyRequest } from 'fastify';
 import { Env } from '../config/env.validation';
-import { requireBearerToken } from '../ops/bearer-token';
+import { bearerTokenMatches, requireBearerToken } from '../ops/bearer-token';
 
-/** GET /retraining/status is open unless RETRAINING_STATUS_TOKEN is set; then it needs that token. */
+/**
+ * GET /retraining/status is open unless RETRAINING_STATUS_TOKEN is set; then it needs that token
+ * or OPS_TOKEN. Either token also unlocks the full view (the last run's error and host); a token
+ * that matches neither is refused rather than silently answered with the public view.
+ */
 @Injectable()
 export class StatusTokenGuard implements CanActivate {
-  private readonly token: string | undefined;
+  private readonly statusToken: string | undefined;
+  private readonly opsToken: string | undefined;
 
   constructor(config: ConfigService<Env, true>) {
-    this.token = config.get('RETRAINING_STATUS_TOKEN', { infer: true });
+    this.statusToken = config.get('RETRAINING_STATUS_TOKEN', { infer: true });
+    this.opsToken = config.get('OPS_TOKEN', { infer: true });
   }
 
   canActivate(context: ExecutionContext): boolean {
-    return !this.token || requireBearerToken(context, this.token, 'RETRAINING_STATUS_TOKEN');
+    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
+    // Open status: no header is the public view, and with no token configured none can match.
+    if (!this.statusToken && (header === undefined || !this.opsToken)) return true;
+    return requireBearerToken(context, {
+      RETRAINING_STATUS_TOKEN: this.statusToken,
+      OPS_TOKEN: this.opsToken,
+    });
+  }
+
+  /** Whether the request's bearer token is one of the configured status or ops tokens. */
+  grantsDetails(header: string | undefined): boolean {
+    return [this.statusToken, this.opsToken]
+      .map((token) => token !== undefined && bearerTokenMatches(header, token))
+      .includes(true);
   }
 }
