@@ -18,6 +18,7 @@ import { modelDirWithSalesModel } from './test-app';
 
 // A normal user: root ignores folder permissions.
 const SERVICE_UID = 1000;
+const OPS_TOKEN = 'prediction-log-faults-ops-token';
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 interface LogContent {
@@ -100,6 +101,7 @@ class ServiceUnderFault {
           HOST: '127.0.0.1',
           DATABASE_URL: testDatabaseUrl(),
           EVALUATION_CRON: 'off',
+          OPS_TOKEN,
           ...this.env,
         },
         stdio: ['ignore', 'ignore', 'ignore'],
@@ -148,19 +150,22 @@ class ServiceUnderFault {
     counted: number;
     lastError?: string;
   }> {
-    const ready = (await (await this.get('/health/ready')).json()) as {
-      info: { predictionLog: { state: string; writeErrors: number; lastError?: string } };
+    const ready = (await (
+      await this.get('/health/ready', { authorization: `Bearer ${OPS_TOKEN}` })
+    ).json()) as {
+      checks: { predictionLog: string };
+      details: { predictionLog: { writeErrors: number; lastError?: string } };
     };
     const metrics = await (await this.get('/metrics')).text();
     const counted = Number(/^mle_prediction_log_write_errors_total (\d+)/m.exec(metrics)?.[1]);
-    return { ...ready.info.predictionLog, counted };
+    return { state: ready.checks.predictionLog, ...ready.details.predictionLog, counted };
   }
 
   /** Waits until the log is writable again and every loss is counted. */
   async recovered(): Promise<{ writeErrors: number; counted: number }> {
     for (let i = 0; i < 200; i++) {
       const log = await this.log();
-      if (log.state === 'ok') return log;
+      if (log.state === 'up') return log;
       await sleep(50);
     }
     throw new Error('the prediction log did not recover');
@@ -171,8 +176,8 @@ class ServiceUnderFault {
     return this.exited;
   }
 
-  private get(path: string): Promise<Response> {
-    return fetch(`http://127.0.0.1:${this.port}${path}`);
+  private get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return fetch(`http://127.0.0.1:${this.port}${path}`, { headers });
   }
 }
 

@@ -173,6 +173,7 @@ describe('Retraining runs under faults (e2e)', () => {
       const observer = await app();
       const status = await request(observer.app.getHttpServer())
         .get('/retraining/status')
+        .set('Authorization', `Bearer ${OPS}`)
         .expect(200);
       expect(status.body.running).toBe(false);
       expect(status.body.lastRun).toMatchObject({
@@ -323,7 +324,10 @@ describe('Retraining runs under faults (e2e)', () => {
     expect(detail).not.toMatch(/recorded as job run/);
     expect(detail).toMatch(/could not be recorded/);
 
-    const status = await request(test.app.getHttpServer()).get('/retraining/status').expect(200);
+    const status = await request(test.app.getHttpServer())
+      .get('/retraining/status')
+      .set('Authorization', `Bearer ${OPS}`)
+      .expect(200);
     expect(status.body.lastRun).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/model_evaluations/),
