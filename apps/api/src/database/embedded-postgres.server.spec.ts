@@ -151,6 +151,49 @@ describe(EmbeddedPostgresServer.name, () => {
     expect(await readableByOthers([dir], [join(dir, 'pgdata')])).toEqual([]);
   });
 
+  it('should say what to do and keep the data when a cluster that holds data has lost its password file', async () => {
+    const result = await inNode<{ error?: string; kept: boolean }>(`
+      const { existsSync, rmSync } = require('node:fs');
+      const dir = ${JSON.stringify(dir)}, port = ${port};
+      await (await EmbeddedPostgresServer.start({ dir, port })).stop();
+      rmSync(dir + '/password');
+      try { await (await EmbeddedPostgresServer.start({ dir, port, onNotice })).stop(); return { kept: true }; }
+      catch (e) { return { error: e.message, kept: existsSync(dir + '/pgdata/PG_VERSION') }; }`);
+
+    expect(result).toEqual({
+      error: expect.stringMatching(/holds data but its password file .* is missing\. Restore/),
+      kept: true,
+    });
+  });
+
+  it('should stop the server when the process that started it dies of an uncaught error', async () => {
+    const crashed = await promisify(execFile)('node', [
+      '-e',
+      script(`
+        const server = await EmbeddedPostgresServer.start({ dir: ${JSON.stringify(dir)}, port: ${port} });
+        process.stderr.write(server.url);
+        setImmediate(() => { throw new Error('crash'); });`),
+    ]).then(
+      () => ({ code: 0, url: '' }),
+      (error: { code: number; stderr: string }) => ({
+        code: error.code,
+        url: /postgres:\/\/\S+\/mle/.exec(error.stderr)?.[0] ?? '',
+      }),
+    );
+
+    const answer = await inNode<{ code?: string }>(`
+      for (let i = 0; i < 50; i++) {
+        const code = await query(${JSON.stringify(crashed.url)}, 'SELECT 1').then(() => 'answered', (e) => e.code);
+        if (code === 'ECONNREFUSED') return { code };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return { code: 'still answering' };`);
+
+    expect(crashed.code).toBe(1);
+    expect(crashed.url).toMatch(/^postgres:/);
+    expect(answer.code).toBe('ECONNREFUSED');
+  });
+
   it('should give a clean message when the data folder is a file', async () => {
     const file = join(dir, 'not-a-folder');
     await writeFile(file, 'x');

@@ -17,7 +17,13 @@ const START_TIMEOUT_MS = 60_000;
  * is left as an unhandled 'error' event.
  */
 export class PostgresProcess {
-  private constructor(private readonly child: ChildProcess) {}
+  // Should this process end without stopping the server (an uncaught error), the server ends
+  // with it rather than holding the port and the data folder for the next start.
+  private readonly stopOnExit = () => this.child.kill('SIGINT');
+
+  private constructor(private readonly child: ChildProcess) {
+    process.once('exit', this.stopOnExit);
+  }
 
   /** Undefined for a normal user (PostgreSQL runs as that user); root's is created if missing. */
   static async runAs(): Promise<RunAs | undefined> {
@@ -91,6 +97,7 @@ export class PostgresProcess {
 
   /** Fast shutdown (SIGINT): ends sessions, checkpoints, exits. */
   async stop(): Promise<void> {
+    process.removeListener('exit', this.stopOnExit);
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolveExit) => this.child.once('exit', resolveExit));
     this.child.kill('SIGINT');
