@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { Env } from '../config/env.validation';
+import { embeddedPostgresLocation } from './embedded-postgres.location';
 import { EmbeddedPostgresServer } from './embedded-postgres.server';
 
 /**
@@ -31,7 +33,7 @@ export class DatabaseServer {
     if (running) {
       return new DatabaseServer(
         undefined,
-        `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT}, already running (data in ${env.EMBEDDED_PG_DIR})`,
+        `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT}, already running (data in ${embeddedPostgresLocation(env.EMBEDDED_PG_DIR).root})`,
         true,
       );
     }
@@ -39,10 +41,11 @@ export class DatabaseServer {
       dir: env.EMBEDDED_PG_DIR,
       port: env.EMBEDDED_PG_PORT,
       onLog,
+      onNotice: (line) => new Logger(DatabaseServer.name).log(line),
     });
     return new DatabaseServer(
       embedded,
-      `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in ${env.EMBEDDED_PG_DIR})`,
+      `embedded PostgreSQL on 127.0.0.1:${env.EMBEDDED_PG_PORT} (data in ${embedded.dataDir})`,
       true,
     );
   }
