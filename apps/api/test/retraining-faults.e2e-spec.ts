@@ -257,7 +257,7 @@ describe('Retraining runs under faults (e2e)', () => {
       }
       const waited = Date.now() - started;
 
-      expect(response.status).toBe(500);
+      expect(response.status).toBe(503);
       expect(waited).toBeLessThan(10_000);
       expect(response.body.detail).toMatch(/recorded as job run \d+/);
       expect(response.body.detail).toMatch(/sales.*AccessExclusiveLock.*role analyst/);
@@ -295,7 +295,7 @@ describe('Retraining runs under faults (e2e)', () => {
       await holder.end();
     }
 
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(response.body.detail).toMatch(/table prediction_feature_counts is locked/);
   });

@@ -86,10 +86,13 @@ export class RetrainingController {
   })
   @ApiResponse({
     status: 500,
-    description:
-      'The evaluation failed (e.g. a table lock held longer than EVALUATION_LOCK_TIMEOUT); the detail names the job run.',
+    description: 'The evaluation failed; the detail names the job run and the error.',
   })
-  @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
+  @ApiResponse({
+    status: 503,
+    description:
+      'The database does not answer, or a table lock was held longer than EVALUATION_LOCK_TIMEOUT (the detail names it and its holder); try again later.',
+  })
   async evaluate() {
     const outcome = await this.monitor.run('manual');
     switch (outcome.status) {
@@ -103,13 +106,17 @@ export class RetrainingController {
           'An evaluation is already running; try again when it has finished (GET /retraining/status shows it).',
         );
       case 'failed':
+        // A lock held by someone else passes: 503 says "try again", 500 says "this is broken".
         throw new ProblemException(
-          HttpStatus.INTERNAL_SERVER_ERROR,
+          outcome.lockTimeout ? HttpStatus.SERVICE_UNAVAILABLE : HttpStatus.INTERNAL_SERVER_ERROR,
           PROBLEM_TYPES.evaluationFailed,
           'Evaluation failed',
-          outcome.unrecorded
+          (outcome.unrecorded
             ? `The evaluation failed (job run ${outcome.jobRunId}), and the failure could not be recorded (${outcome.unrecorded}); it will be once the database answers: ${outcome.error}`
-            : `The evaluation failed and was recorded as job run ${outcome.jobRunId}: ${outcome.error}`,
+            : `The evaluation failed and was recorded as job run ${outcome.jobRunId}: ${outcome.error}`) +
+            (outcome.lockTimeout
+              ? '. Try again once the lock is released; the next run counts what this one did not.'
+              : ''),
         );
     }
   }

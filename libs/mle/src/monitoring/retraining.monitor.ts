@@ -34,6 +34,8 @@ export type RunOutcome =
       status: 'failed';
       jobRunId: string;
       error: string;
+      /** True when a table lock was held past `lockTimeoutMs`: a passing condition, worth a retry. */
+      lockTimeout: boolean;
       /** Why `job_runs` does not say `failed` yet (it will once the database answers). */
       unrecorded?: string;
     };
@@ -159,17 +161,18 @@ export class RetrainingMonitor {
       return { status: 'completed', jobRunId, evaluation };
     } catch (error) {
       const message = await this.describeFailure(error);
+      const lockTimeout = isLockNotAvailable(error);
       this.logger.error(`Evaluation run ${jobRunId} failed: ${message}`);
       try {
         await this.jobRuns.finish(jobRunId, 'failed', message);
-        return { status: 'failed', jobRunId, error: message };
+        return { status: 'failed', jobRunId, error: message, lockTimeout };
       } catch (recording) {
         // Recorded at the next run or status read of this process; after a restart the row
         // is found abandoned (its lock transaction has ended).
         this.pendingFailures.set(jobRunId, message);
         const unrecorded = recording instanceof Error ? recording.message : String(recording);
         this.logger.error(`Job run ${jobRunId} could not be marked failed: ${unrecorded}`);
-        return { status: 'failed', jobRunId, error: message, unrecorded };
+        return { status: 'failed', jobRunId, error: message, lockTimeout, unrecorded };
       }
     } finally {
       this.active = false;
