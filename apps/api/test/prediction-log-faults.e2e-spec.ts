@@ -61,6 +61,13 @@ async function readLogs(dir: string): Promise<LogContent> {
   return content;
 }
 
+interface LogState {
+  state: string;
+  writeErrors: number;
+  counted: number;
+  lastError?: string;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((done) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -144,12 +151,7 @@ class ServiceUnderFault {
   }
 
   /** The log's readiness state and the write-error counter of /metrics. */
-  async log(): Promise<{
-    state: string;
-    writeErrors: number;
-    counted: number;
-    lastError?: string;
-  }> {
+  async log(): Promise<LogState> {
     const ready = (await (
       await this.get('/health/ready', { authorization: `Bearer ${OPS_TOKEN}` })
     ).json()) as {
@@ -159,6 +161,30 @@ class ServiceUnderFault {
     const metrics = await (await this.get('/metrics')).text();
     const counted = Number(/^mle_prediction_log_write_errors_total (\d+)/m.exec(metrics)?.[1]);
     return { state: ready.checks.predictionLog, ...ready.details.predictionLog, counted };
+  }
+
+  /**
+   * Runs `work` while sampling the log's state every 100 ms, and returns the first sample that
+   * was not `up`. One sample taken after the work would be a race: a generation reopened on a
+   * full disk reads `up` until its first write fails.
+   */
+  async whileWatching(work: () => Promise<unknown>): Promise<LogState | undefined> {
+    let degraded: LogState | undefined;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const log = await this.log();
+        if (log.state !== 'up' && !degraded) degraded = log;
+        await sleep(100);
+      }
+    })();
+    try {
+      await work();
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    return degraded;
   }
 
   /** Waits until the log is writable again and every loss is counted. */
@@ -250,8 +276,7 @@ describe('Prediction log under faults (e2e)', () => {
       // Phase 2: no new file can be created; the open file fills, rotation fails, and reopening
       // fails until the folder is writable again.
       await chmod(logDir, 0o555);
-      await service.predict('b', 400, 6_000);
-      const during = await service.log();
+      const during = await service.whileWatching(() => service.predict('b', 400, 6_000));
       await ingest();
       await chmod(logDir, 0o755);
 
@@ -303,8 +328,7 @@ describe('Prediction log under faults (e2e)', () => {
       // Phase 1 fills the disk; phase 2 writes to a full disk (and reopens a few times).
       await service.predict('a', 1_000, 2_000);
       await ingest();
-      await service.predict('b', 1_000, 6_000);
-      const during = await service.log();
+      const during = await service.whileWatching(() => service.predict('b', 1_000, 6_000));
       await ingest();
       const beforeGrowing = await readLogs(logDir);
       execFileSync('mount', ['-o', 'remount,size=8m', logDir]);
