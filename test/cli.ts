@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { AS_OTHER_USER, projectPath } from './other-user';
 
 export interface CliResult {
   code: number;
@@ -13,17 +13,17 @@ export interface TimedCliResult extends CliResult {
 }
 
 export interface RunOptions {
-  /** Run as this system user (through runuser), e.g. to meet permissions that bind root. */
-  user?: string;
+  /** Run as an ordinary user (`OTHER_UID`), e.g. to meet permissions that bind root. */
+  asOtherUser?: boolean;
 }
 
 function run(
   script: string,
   args: string[],
   env: Record<string, string | undefined>,
-  { user }: RunOptions = {},
+  { asOtherUser = false }: RunOptions = {},
 ): Promise<CliResult> {
-  const command = user ? ['runuser', '-u', user, '--', process.execPath] : [process.execPath];
+  const command = asOtherUser ? [...AS_OTHER_USER, process.execPath] : [process.execPath];
   return new Promise((done) => {
     execFile(
       command[0],
@@ -44,7 +44,7 @@ export function runCli(
   env: Record<string, string | undefined>,
   options?: RunOptions,
 ): Promise<CliResult> {
-  return run(resolve(`dist/apps/api/src/cli/${name}.command.js`), args, env, options);
+  return run(projectPath(`dist/apps/api/src/cli/${name}.command.js`), args, env, options);
 }
 
 /**
@@ -55,7 +55,7 @@ export function runService(
   env: Record<string, string | undefined>,
   options?: RunOptions,
 ): Promise<CliResult> {
-  return run(resolve('dist/apps/api/src/main.js'), [], env, options);
+  return run(projectPath('dist/apps/api/src/main.js'), [], env, options);
 }
 
 /**
@@ -71,7 +71,7 @@ export function runCliTimed(
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      [resolve(`dist/apps/api/src/cli/${name}.command.js`), ...args],
+      [projectPath(`dist/apps/api/src/cli/${name}.command.js`), ...args],
       {
         env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgres.server';
+import { shareProjectWithOtherUsers } from './other-user';
 import { migrateTestDatabase, testDatabaseUrl } from './test-database';
 
 declare global {
@@ -39,6 +40,7 @@ export default async function globalSetup(): Promise<void> {
   await chmod(runDir, 0o755);
   globalThis.testRunDir = runDir;
   process.env.TMPDIR = runDir;
+  await shareProjectWithOtherUsers(runDir);
   process.env.ANALYST_PASSWORD ??= randomBytes(12).toString('base64url');
   if (!process.env.TEST_DATABASE_URL) {
     const dir = await mkdtemp(join(tmpdir(), 'mle-test-pg-'));

@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import {
@@ -13,11 +13,10 @@ import {
   openTestDataSource,
   testDatabaseUrl,
 } from '../../../test/test-database';
+import { AS_OTHER_USER, OTHER_UID, projectPath } from '../../../test/other-user';
 import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
 import { modelDirWithSalesModel } from './test-app';
 
-// A normal user: root ignores folder permissions.
-const SERVICE_UID = 1000;
 const OPS_TOKEN = 'prediction-log-faults-ops-token';
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -80,7 +79,7 @@ async function freePort(): Promise<number> {
 /** The compiled service, run as a normal user, with its log in `logDir`. */
 class ServiceUnderFault {
   answered = 0;
-  private child!: ChildProcess;
+  private child: ChildProcess | undefined;
   private exited!: Promise<number | null>;
   private seq = 0;
 
@@ -90,16 +89,10 @@ class ServiceUnderFault {
   ) {}
 
   async start(): Promise<void> {
-    this.child = spawn(
-      'setpriv',
-      [
-        `--reuid=${SERVICE_UID}`,
-        `--regid=${SERVICE_UID}`,
-        '--clear-groups',
-        '--',
-        process.execPath,
-        resolve('dist/apps/api/src/main.js'),
-      ],
+    const [command, ...args] = AS_OTHER_USER;
+    const child = spawn(
+      command,
+      [...args, process.execPath, projectPath('dist/apps/api/src/main.js')],
       {
         env: {
           ...process.env,
@@ -114,7 +107,8 @@ class ServiceUnderFault {
         stdio: ['ignore', 'ignore', 'ignore'],
       },
     );
-    this.exited = new Promise((done) => this.child.on('exit', (code) => done(code)));
+    this.child = child;
+    this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
     for (let i = 0; i < 200; i++) {
       if (
         await this.get('/health/ready').then(
@@ -197,7 +191,9 @@ class ServiceUnderFault {
     throw new Error('the prediction log did not recover');
   }
 
+  /** Stops the service (if it was started) and answers its exit code. */
   async stop(): Promise<number | null> {
+    if (!this.child) return null;
     this.child.kill('SIGTERM');
     return this.exited;
   }
@@ -242,7 +238,7 @@ describe('Prediction log under faults (e2e)', () => {
     await migrateTestDatabase(url);
     dataSource = await openTestDataSource(url);
     modelDir = await modelDirWithSalesModel();
-    execFileSync('chown', ['-R', String(SERVICE_UID), modelDir]);
+    execFileSync('chown', ['-R', String(OTHER_UID), modelDir]);
   });
 
   afterAll(async () => {
@@ -258,14 +254,14 @@ describe('Prediction log under faults (e2e)', () => {
   });
 
   it('should lose no line silently and reuse no file name when the log folder turns read-only', async () => {
-    await chown(logDir, SERVICE_UID, SERVICE_UID);
+    await chown(logDir, OTHER_UID, OTHER_UID);
     service = new ServiceUnderFault(await freePort(), {
       MODEL_DIR: modelDir,
       LOG_DIR: logDir,
       LOG_MAX_SIZE: '100k',
     });
-    await service.start();
     try {
+      await service.start();
       // Phase 1: a few files, rotated and gzipped, then loaded (their checkpoints completed).
       const first = await service.predict('a', 600, 1_500);
       await service.recovered();
@@ -317,14 +313,14 @@ describe('Prediction log under faults (e2e)', () => {
       console.warn('skipped: mounting a tmpfs is not permitted here');
       return;
     }
-    await chown(logDir, SERVICE_UID, SERVICE_UID);
+    await chown(logDir, OTHER_UID, OTHER_UID);
     service = new ServiceUnderFault(await freePort(), {
       MODEL_DIR: modelDir,
       LOG_DIR: logDir,
       LOG_MAX_SIZE: '100k',
     });
-    await service.start();
     try {
+      await service.start();
       // Phase 1 fills the disk; phase 2 writes to a full disk (and reopens a few times).
       await service.predict('a', 1_000, 2_000);
       await ingest();

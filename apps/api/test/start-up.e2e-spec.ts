@@ -107,7 +107,7 @@ describe('Start-up (e2e)', () => {
 
       const result = await runService(
         { ...dirs, MODEL_DIR: readOnly, LOG_DIR: logDir, DATABASE_URL: CLOSED_DATABASE },
-        asRoot ? { user: 'cloudsdk' } : {},
+        { asOtherUser: asRoot },
       );
 
       expect(result.code).toBe(1);
