@@ -9,6 +9,8 @@ export interface DeliveryFiles {
   envExample: string;
   workflowsDir: string;
   composeSchema: string;
+  /** The kustomization `kubectl apply -k` deploys. */
+  kubernetesOverlay: string;
 }
 
 /**
@@ -36,5 +38,6 @@ export function deliveryFiles(root = repositoryRoot()): DeliveryFiles {
     workflowsDir: join(root, '.github/workflows'),
     // Not copied by the build: read from the sources, next to this module's source file.
     composeSchema: join(root, 'docker/lint-delivery/compose-spec.schema.json'),
+    kubernetesOverlay: join(root, 'docker/kubernetes/overlays/production'),
   };
 }
