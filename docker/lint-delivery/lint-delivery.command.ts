@@ -16,7 +16,7 @@ async function lintDelivery(): Promise<boolean> {
       'Compose',
       () =>
         checkCompose(
-          { compose: files.compose, envExample: files.envExample, schema: files.composeSchema },
+          { compose: files.compose, envExample: files.envExample },
           { shownAs: shown(files.compose) },
         ),
     ],
