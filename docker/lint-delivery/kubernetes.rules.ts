@@ -30,6 +30,8 @@ const SECRET_STAND_IN: Readonly<Record<string, string>> = {
   DATABASE_URL: 'postgres://stand-in@database/mle',
 };
 
+const unless = (holds: boolean, problem: string) => (holds ? [] : [problem]);
+
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>) {
   const entries = Object.entries(selector ?? {});
   return entries.length > 0 && entries.every(([key, value]) => labels[key] === value);
@@ -98,18 +100,19 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
         (m) => m.resource?.name === 'cpu' && m.resource.target.type === 'Utilization',
       );
       return [
-        ...(min >= 2
-          ? []
-          : [`HorizontalPodAutoscaler minReplicas is ${min}: at least 2, so a pod can go`]),
-        ...(hpa.spec.maxReplicas >= min
-          ? []
-          : ['HorizontalPodAutoscaler maxReplicas is below minReplicas']),
-        ...(onCpu ? [] : ['HorizontalPodAutoscaler does not scale on CPU utilization']),
-        ...(api.deployment.spec?.replicas === undefined
-          ? []
-          : [
-              `Deployment ${name} sets replicas: remove it, or every apply resets the count the autoscaler chose (set minReplicas instead)`,
-            ]),
+        ...unless(
+          min >= 2,
+          `HorizontalPodAutoscaler minReplicas is ${min}: at least 2, so a pod can go`,
+        ),
+        ...unless(
+          hpa.spec.maxReplicas >= min,
+          'HorizontalPodAutoscaler maxReplicas is below minReplicas',
+        ),
+        ...unless(onCpu, 'HorizontalPodAutoscaler does not scale on CPU utilization'),
+        ...unless(
+          api.deployment.spec?.replicas === undefined,
+          `Deployment ${name} sets replicas: remove it, or every apply resets the count the autoscaler chose (set minReplicas instead)`,
+        ),
       ];
     },
   },
@@ -127,11 +130,10 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
         maxUnavailable !== undefined
           ? maxUnavailable !== 0 && maxUnavailable !== '0%'
           : typeof minAvailable === 'number' && minAvailable < min;
-      return allows
-        ? []
-        : [
-            `PodDisruptionBudget ${pdb.metadata?.name} never lets a pod go (node drains would hang): use maxUnavailable: 1`,
-          ];
+      return unless(
+        allows,
+        `PodDisruptionBudget ${pdb.metadata?.name} never lets a pod go (node drains would hang): use maxUnavailable: 1`,
+      );
     },
   },
   {
@@ -149,18 +151,22 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
       const nonRoot = context.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
       const user = context.runAsUser ?? pod.securityContext?.runAsUser;
       return [
-        ...(nonRoot === true && user !== 0
-          ? []
-          : ['the api container may run as root: set runAsNonRoot: true (and no runAsUser: 0)']),
-        ...(context.readOnlyRootFilesystem === true
-          ? []
-          : ['the api container needs readOnlyRootFilesystem: true']),
-        ...(context.allowPrivilegeEscalation === false
-          ? []
-          : ['the api container needs allowPrivilegeEscalation: false']),
-        ...(context.capabilities?.drop?.includes('ALL')
-          ? []
-          : ['the api container needs capabilities: drop: [ALL]']),
+        ...unless(
+          nonRoot === true && user !== 0,
+          'the api container may run as root: set runAsNonRoot: true (and no runAsUser: 0)',
+        ),
+        ...unless(
+          context.readOnlyRootFilesystem === true,
+          'the api container needs readOnlyRootFilesystem: true',
+        ),
+        ...unless(
+          context.allowPrivilegeEscalation === false,
+          'the api container needs allowPrivilegeEscalation: false',
+        ),
+        ...unless(
+          context.capabilities?.drop?.includes('ALL') === true,
+          'the api container needs capabilities: drop: [ALL]',
+        ),
       ];
     },
   },
@@ -172,25 +178,25 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
         const mount = (api.container.volumeMounts ?? []).find((m) => m.mountPath === dir);
         const volume = api.pod.volumes?.find((v) => v.name === mount?.name);
         const writable =
-          mount?.readOnly !== true && (volume?.emptyDir ?? volume?.persistentVolumeClaim);
-        return writable
-          ? []
-          : [
-              `${variable}=${dir ?? '(unset)'} is not a writable emptyDir or PersistentVolumeClaim mount: the root filesystem is read-only`,
-            ];
+          mount !== undefined &&
+          mount.readOnly !== true &&
+          (volume?.emptyDir ?? volume?.persistentVolumeClaim) !== undefined;
+        return unless(
+          writable,
+          `${variable}=${dir ?? '(unset)'} is not a writable emptyDir or PersistentVolumeClaim mount: the root filesystem is read-only`,
+        );
       }),
   },
   {
     rule: 'resources: CPU and memory requests (the autoscaler works from them) and a memory limit',
     check: ({ container }) => {
       const { requests, limits } = container.resources ?? {};
-      return requests?.cpu !== undefined &&
-        requests.memory !== undefined &&
-        limits?.memory !== undefined
-        ? []
-        : [
-            'the api container needs resources.requests.cpu, resources.requests.memory and resources.limits.memory',
-          ];
+      return unless(
+        requests?.cpu !== undefined &&
+          requests.memory !== undefined &&
+          limits?.memory !== undefined,
+        'the api container needs resources.requests.cpu, resources.requests.memory and resources.limits.memory',
+      );
     },
   },
   {
@@ -198,11 +204,10 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
     check: ({ pod, container }) => {
       const grace = pod.terminationGracePeriodSeconds ?? 30;
       const needed = preStopSeconds(container) + DRAIN_SECONDS;
-      return grace >= needed
-        ? []
-        : [
-            `terminationGracePeriodSeconds is ${grace}: the preStop pause and the drain take ${needed} s (docker/lint-delivery/drain-time.ts)`,
-          ];
+      return unless(
+        grace >= needed,
+        `terminationGracePeriodSeconds is ${grace}: the preStop pause and the drain take ${needed} s (docker/lint-delivery/drain-time.ts)`,
+      );
     },
   },
   {
@@ -315,11 +320,10 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
             [...(c.command ?? []), ...(c.args ?? [])].join(' ').includes(`${MIGRATE_SCRIPT} run`),
         ),
       );
-      return job
-        ? []
-        : [
-            `MIGRATE_ON_START is false but no Job runs node ${MIGRATE_SCRIPT} run with the API's image: pods would refuse to start on pending migrations`,
-          ];
+      return unless(
+        job !== undefined,
+        `MIGRATE_ON_START is false but no Job runs node ${MIGRATE_SCRIPT} run with the API's image: pods would refuse to start on pending migrations`,
+      );
     },
   },
   {
@@ -328,11 +332,10 @@ export const KUBERNETES_RULES: readonly KubernetesRule[] = [
       const image = imageReference(container.image ?? '');
       const pinned =
         image.digest !== undefined || (image.tag !== undefined && image.tag !== 'latest');
-      return pinned && image.repository.includes('/')
-        ? []
-        : [
-            `the api image is ${container.image ?? '(none)'}: set the overlay's images entry to ghcr.io/<owner>/mle-service with a release or sha- tag`,
-          ];
+      return unless(
+        pinned && image.repository.includes('/'),
+        `the api image is ${container.image ?? '(none)'}: set the overlay's images entry to ghcr.io/<owner>/mle-service with a release or sha- tag`,
+      );
     },
   },
 ];
