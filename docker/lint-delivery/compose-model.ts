@@ -1,6 +1,7 @@
-// Read-only views of a parsed Compose document. Compose accepts several spellings of the same
-// thing (a map or a KEY=value list, a string or a list of arguments, short or long volume syntax);
-// these helpers give the rules one shape to look at.
+// Read-only views of a Compose document. `docker-compose config` already writes environment,
+// labels and depends_on as maps; what it leaves in more than one spelling (a command as a string
+// or a list, volumes in Compose 1's short syntax or Compose 2's long one), and the file as
+// written, these helpers give the rules in one shape.
 
 export type ComposeService = Readonly<Record<string, unknown>>;
 
@@ -42,20 +43,6 @@ export function keyValues(field: unknown): Map<string, string | undefined> {
 
 export const environmentOf = (service: ComposeService) => keyValues(service.environment);
 export const labelsOf = (service: ComposeService) => keyValues(service.labels);
-
-/** Services this one depends on, with the condition it waits for. */
-export function dependsOnOf(service: ComposeService): Map<string, string> {
-  const field = service.depends_on;
-  if (Array.isArray(field)) {
-    return new Map(field.map((name) => [scalar(name) ?? '', 'service_started'] as const));
-  }
-  return new Map(
-    Object.entries(asRecord(field) ?? {}).map(
-      ([name, options]) =>
-        [name, scalar(asRecord(options)?.condition) ?? 'service_started'] as const,
-    ),
-  );
-}
 
 /** The command (or entrypoint) as arguments; a string is split on whitespace. */
 export function argumentsOf(field: unknown): string[] {

@@ -8,7 +8,8 @@ export interface DeliveryFiles {
   compose: string;
   envExample: string;
   workflowsDir: string;
-  composeSchema: string;
+  /** The kustomization `kubectl apply -k` deploys. */
+  kubernetesOverlay: string;
 }
 
 /**
@@ -34,7 +35,6 @@ export function deliveryFiles(root = repositoryRoot()): DeliveryFiles {
     compose: join(root, 'docker/docker-compose.prod.yml'),
     envExample: join(root, 'docker/.env.example'),
     workflowsDir: join(root, '.github/workflows'),
-    // Not copied by the build: read from the sources, next to this module's source file.
-    composeSchema: join(root, 'docker/lint-delivery/compose-spec.schema.json'),
+    kubernetesOverlay: join(root, 'docker/kubernetes/overlays/production'),
   };
 }

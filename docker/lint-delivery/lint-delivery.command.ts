@@ -3,9 +3,10 @@ import { CheckReport } from './check-report';
 import { checkCompose } from './compose.check';
 import { deliveryFiles } from './delivery-files';
 import { checkDockerfile } from './dockerfile.check';
+import { checkKubernetes } from './kubernetes.check';
 import { checkWorkflows } from './workflows.check';
 
-/** Runs the three delivery checks and prints what each found; exit code 1 when one fails. */
+/** Runs the delivery checks and prints what each found; exit code 1 when one fails. */
 async function lintDelivery(): Promise<boolean> {
   const files = deliveryFiles();
   const shown = (path: string) => relative(files.root, path);
@@ -15,9 +16,13 @@ async function lintDelivery(): Promise<boolean> {
       'Compose',
       () =>
         checkCompose(
-          { compose: files.compose, envExample: files.envExample, schema: files.composeSchema },
+          { compose: files.compose, envExample: files.envExample },
           { shownAs: shown(files.compose) },
         ),
+    ],
+    [
+      'Kubernetes',
+      () => checkKubernetes(files.kubernetesOverlay, { shownAs: shown(files.kubernetesOverlay) }),
     ],
     ['Workflows', () => checkWorkflows(files.workflowsDir, files.root)],
   ];

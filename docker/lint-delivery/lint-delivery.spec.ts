@@ -92,7 +92,6 @@ describe(checkCompose.name, () => {
   const composeFiles = (compose = files.compose, envExample = files.envExample): ComposeFiles => ({
     compose,
     envExample,
-    schema: files.composeSchema,
   });
 
   it('should pass on docker/docker-compose.prod.yml with docker/.env.example', async () => {
@@ -102,6 +101,16 @@ describe(checkCompose.name, () => {
   });
 
   it.each<[string, Edit[], RegExp]>([
+    [
+      'a service of the stack is missing',
+      [[/^ {2}watchtower:$/m, '  updater:']],
+      /no `watchtower` service/,
+    ],
+    [
+      'the migration job restarts',
+      [[/restart: 'no'/, 'restart: on-failure']],
+      /services\.migrate\.restart is on-failure: a one-off job needs restart: "no"/,
+    ],
     [
       'the database carries the Watchtower label',
       [
@@ -159,7 +168,7 @@ describe(checkCompose.name, () => {
     ],
     [
       'the api has no healthcheck',
-      [[/test: \['CMD', 'node', 'docker\/healthcheck.js'\]/, 'disable: true']],
+      [[/test: \['CMD', 'node', 'docker\/healthcheck.js'\]\n( {6}\w+: .*\n)+/, 'disable: true\n']],
       /services\.api has no healthcheck/,
     ],
     [
@@ -175,7 +184,7 @@ describe(checkCompose.name, () => {
     [
       'a reference is not closed',
       [[/\$\{MAX_BATCH:-1000\}/, '${MAX_BATCH:-1000']],
-      /services\.api\.environment\.MAX_BATCH: unclosed \$\{/,
+      /config failed: .*invalid interpolation format.*MAX_BATCH/is,
     ],
     [
       'the API would refuse a default',
@@ -200,7 +209,7 @@ describe(checkCompose.name, () => {
   ])('should fail when %s', async (_case, edits, problem) => {
     const compose = await brokenCopy(files.compose, edits);
 
-    const report = await checkCompose(composeFiles(compose), { runCli: false });
+    const report = await checkCompose(composeFiles(compose));
 
     expect(report.passed).toBe(false);
     expect(report.problems.join('\n')).toMatch(problem);
@@ -209,7 +218,7 @@ describe(checkCompose.name, () => {
   it('should fail when a value of .env.example would stop the API at start-up', async () => {
     const envExample = await brokenCopy(files.envExample, [[/^MAX_BATCH=.*$/m, 'MAX_BATCH=lots']]);
 
-    const report = await checkCompose(composeFiles(files.compose, envExample), { runCli: false });
+    const report = await checkCompose(composeFiles(files.compose, envExample));
 
     expect(report.problems.join('\n')).toMatch(
       /services\.api\.environment: the API would refuse MAX_BATCH="lots"/,
@@ -221,9 +230,11 @@ describe(checkCompose.name, () => {
       [/^POSTGRES_PASSWORD=.*$/m, 'POSTGRES_PASSWORD='],
     ]);
 
-    const report = await checkCompose(composeFiles(files.compose, envExample), { runCli: false });
+    const report = await checkCompose(composeFiles(files.compose, envExample));
 
-    expect(report.problems.join('\n')).toMatch(/POSTGRES_PASSWORD: set it in docker\/\.env/);
+    expect(report.problems.join('\n')).toMatch(
+      /config failed: .*POSTGRES_PASSWORD.*set it in docker\/\.env/s,
+    );
   });
 });
 
