@@ -14,7 +14,8 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
   moduleNameMapper: {
     '^@app/mle(|/.*)$': '<rootDir>/libs/mle/src$1',
-    '^@app/sales(|/.*)$': '<rootDir>/libs/sales/src$1',
+    // A plug-in is imported by its folder's name only (its public face).
+    '^@app/([^/]+)$': '<rootDir>/libs/$1/src',
   },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

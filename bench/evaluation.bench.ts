@@ -1,5 +1,6 @@
-import { PredictionRecord } from '@app/mle';
-import { CHANNELS, PRODUCT_CATEGORIES, REGIONS } from '@app/sales';
+import { PredictionRecord } from '@app/mle/prediction-log';
+import { LabelledTableSql } from '@app/mle/data';
+import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgres.server';
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -12,12 +13,16 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { freePort } from './free-port';
 
-// npm run bench:evaluation — the nightly job at scale: 1,000,000 logged predictions in rotated
-// and gzipped files of several processes, 1,000,000 labelled sales, then the first full
+// npm run bench:evaluation — the nightly job at scale, for the default model: 1,000,000 logged
+// predictions in rotated and gzipped files of several processes, 1,000,000 labelled rows of its
+// plug-in's demo data, then the first full
 // ingestion + evaluation, a second run with nothing new, and a third after 10,000 new lines.
 // Each run is a separate `npm run evaluate` process, so its peak memory is its own.
 const PREDICTIONS = Number(process.env.BENCH_PREDICTIONS ?? 1_000_000);
-const SALES = Math.ceil(PREDICTIONS * 1.2); // the last 30 days of sales are unlabelled
+const ROWS = Math.ceil(PREDICTIONS * 1.2); // the most recent demo rows are unlabelled
+const PLUGIN = SERVED_MODELS[0];
+const MODEL = new PLUGIN.model().name;
+const EXAMPLES = PLUGIN.demo?.examples ?? [];
 const PROCESSES = 4;
 const FILES_PER_PROCESS = 5;
 const DAY = 86_400_000;
@@ -54,7 +59,7 @@ function command(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-/** Writes `count` prediction lines for sale ids spread over the labelled ones. */
+/** Writes `count` prediction lines for input ids spread over the labelled ones. */
 function* lines(count: number, offset: number, version: string): Generator<string> {
   const now = Date.now();
   for (let i = 0; i < count; i++) {
@@ -62,21 +67,11 @@ function* lines(count: number, offset: number, version: string): Generator<strin
     const record: PredictionRecord = {
       ts: new Date(now - ((n * 7919) % (25 * DAY))).toISOString(),
       requestId: `bench-${Math.floor(n / 10)}`,
-      inputId: String(1 + ((n * 104_729) % Math.floor(SALES * 0.8))),
-      features: {
-        region: REGIONS[n % 5],
-        channel: CHANNELS[n % 3],
-        product_category: PRODUCT_CATEGORIES[n % 8],
-        unit_price: 5 + (n % 500),
-        quantity: 1 + (n % 4),
-        discount_pct: n % 30,
-        promo: n % 4 === 0,
-        customer_tenure_days: n % 2000,
-        items_in_basket: 1 + (n % 7),
-      },
+      inputId: String(1 + ((n * 104_729) % Math.floor(ROWS * 0.8))),
+      features: EXAMPLES[n % EXAMPLES.length],
       prediction: n % 3 !== 0,
       probability: (n % 100) / 100,
-      model: 'sales-reorder',
+      model: MODEL,
       modelVersion: version,
       latencyMs: 0.5,
     };
@@ -121,31 +116,32 @@ async function main(): Promise<void> {
   };
   try {
     await command('migrate', ['run'], env);
-    process.stderr.write(`Seeding ${SALES.toLocaleString('en-US')} sales…\n`);
-    await command('seed', ['--rows', String(SALES)], env);
-    // The sales are history: their labels were recorded when they became known, not at the
-    // seeding (the trigger stamps every label it sees written as changed now).
+    process.stderr.write(`Seeding ${ROWS.toLocaleString('en-US')} rows of ${MODEL}…\n`);
+    await command('seed', ['--model', MODEL, '--rows', String(ROWS)], env);
+    // The rows are history: their labels were recorded long ago, not at the seeding (the
+    // trigger stamps every label it sees written as changed now).
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
-      await client.query(`ALTER TABLE sales DISABLE TRIGGER sales_label_changed`);
+      const { labels } = PLUGIN.data!;
+      const table = new LabelledTableSql(PLUGIN.data!.rows, labels, []).labelsTable;
+      await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
       await client.query(
-        `UPDATE sales SET label_changed_at = label_updated_at WHERE reordered IS NOT NULL`,
+        `UPDATE ${table} SET label_changed_at = now() - interval '60 days'
+          WHERE "${labels.label}" IS NOT NULL`,
       );
-      await client.query(`ALTER TABLE sales ENABLE TRIGGER sales_label_changed`);
-      await client.query(`VACUUM ANALYZE sales`);
+      await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+      await client.query(`VACUUM ANALYZE ${table}`);
     } finally {
       await client.end();
     }
-    process.stderr.write('Training a model on the last 60 days of labelled sales…\n');
+    process.stderr.write('Training a model on the last 60 days of labelled rows…\n');
     await command(
       'train',
       ['--from', new Date(Date.now() - 90 * DAY).toISOString().slice(0, 10)],
       env,
     );
-    const version = (
-      await readFile(join(work, 'models', 'sales-reorder', 'current'), 'utf8')
-    ).trim();
+    const version = (await readFile(join(work, 'models', MODEL, 'current'), 'utf8')).trim();
     process.stderr.write(
       `Writing ${PREDICTIONS.toLocaleString('en-US')} logged predictions (${PROCESSES} processes × ${FILES_PER_PROCESS} files, rotated ones gzipped)…\n`,
     );
@@ -163,15 +159,17 @@ async function main(): Promise<void> {
     const runSeconds = (run: Run) => Number(/Run took ([\d.]+) s/.exec(run.output)?.[1] ?? NaN);
     const steps = (run: Run) => {
       const ingest = /malformed lines skipped\) in ([\d.]+) s/.exec(run.output)?.[1];
-      const update = /changed labels in ([\d.]+) s; evaluated in ([\d.]+) s/.exec(run.output);
-      return { ingest: Number(ingest), update: Number(update?.[1]), evaluate: Number(update?.[2]) };
+      const update = /changed labels in ([\d.]+) s/.exec(run.output)?.[1];
+      const evaluate = /Evaluated in ([\d.]+) s/.exec(run.output)?.[1];
+      return { ingest: Number(ingest), update: Number(update), evaluate: Number(evaluate) };
     };
     const ingested = (run: Run) =>
       Number(/Ingested ([\d,]+) new predictions/.exec(run.output)?.[1].replace(/,/g, '') ?? NaN);
-    const recommendation = /Recommendation: (\S+)/.exec(first.output)?.[1];
+    const recommendation = new RegExp(`^${MODEL}: (\\S+)`, 'm').exec(first.output)?.[1];
     const report = {
       predictions: PREDICTIONS,
-      labelledSales: Math.floor(SALES * (150 / 180)),
+      model: MODEL,
+      labelledRows: Math.floor(ROWS * (150 / 180)),
       files: PROCESSES * FILES_PER_PROCESS,
       runs: (
         [

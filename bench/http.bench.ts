@@ -3,12 +3,14 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EXAMPLE_FEATURES as FEATURES } from '../apps/api/src/predict/dto/predict-request.dto';
+import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
 
 // npm run bench — HTTP throughput and latency of POST /predict, measured with autocannon on this
 // machine (the load generator shares the cores with the service). Scenarios run one after
 // another against a service this script starts and stops itself.
+// An input of the default model that passes validation.
+const FEATURES = SERVED_MODELS[0].demo?.examples[0] ?? {};
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const WARMUP_S = 3;

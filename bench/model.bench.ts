@@ -1,10 +1,10 @@
 import { TrainingRow } from '@app/mle';
-import { generateDemoSales } from '@app/sales/demo/demo-sales.generator';
-import { SalesModel } from '@app/sales/model/sales.model';
-import { saleFeatures } from '@app/sales/model/sales-features';
-import { Sale } from '@app/sales/sale.entity';
+import { demoTrainingRows } from '@app/mle/data';
+import { SERVED_MODELS } from '../apps/api/src/served-models';
 
-// npm run bench:model — fit time on 100,000 rows and prediction throughput, in process.
+// npm run bench:model — the default model's fit time on 100,000 rows of its plug-in's demo data
+// and its prediction throughput, in process.
+const PLUGIN = SERVED_MODELS[0];
 const FIT_ROWS = 100_000;
 const RUNS = 5;
 
@@ -14,23 +14,15 @@ function median(values: number[]): number {
 }
 
 function labelledRows(n: number): TrainingRow[] {
-  const rows: TrainingRow[] = [];
-  let id = 0;
+  if (!PLUGIN.demo) throw new Error(`${PLUGIN.model.name} has no demo data to benchmark on`);
   const now = new Date(Date.UTC(2026, 10, 1));
-  for (const row of generateDemoSales({ rows: Math.ceil(n * 1.25), seed: 1, now })) {
-    id += 1;
-    if (row.reordered === null) continue;
-    const sale = { ...row, id: String(id), customerId: String(row.customerId) } as Sale;
-    rows.push({ id: sale.id, features: saleFeatures(sale), label: row.reordered, at: row.soldAt });
-    if (rows.length === n) break;
-  }
-  return rows;
+  return demoTrainingRows(PLUGIN.demo, { rows: Math.ceil(n * 1.25), seed: 1, now }).slice(0, n);
 }
 
 async function main(): Promise<void> {
   process.stderr.write(`Generating ${FIT_ROWS.toLocaleString('en-US')} labelled rows…\n`);
   const rows = labelledRows(FIT_ROWS);
-  const model = new SalesModel();
+  const model = new PLUGIN.model();
 
   const fitSeconds: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
@@ -57,7 +49,7 @@ async function main(): Promise<void> {
 
   const result = {
     rows: rows.length,
-    columns: model.model?.encoder.width,
+    model: model.name,
     fitSecondsMedian: Number(median(fitSeconds).toFixed(3)),
     singlePredictionsPerSecondMedian: Math.round(median(singleRates)),
     singlePredictionMicrosecondsMedian: Number((1e6 / median(singleRates)).toFixed(2)),

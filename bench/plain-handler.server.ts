@@ -1,12 +1,14 @@
-import { ModelArtifactStore, DEFAULT_MLE_OPTIONS, Features } from '@app/mle';
-import { SalesModel } from '@app/sales/model/sales.model';
+import { Features } from '@app/mle';
+import { DEFAULT_MLE_OPTIONS } from '@app/mle/module';
+import { ModelArtifactStore } from '@app/mle/registry';
+import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { Body, Controller, Get, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 
 // The ceiling the framework allows: the same Nest + Fastify stack and the same model call,
 // without validation, prediction logging, metrics or error shaping. Used by `npm run bench`.
-const model = new SalesModel();
+const model = new SERVED_MODELS[0].model();
 
 @Controller()
 class PlainPredictController {

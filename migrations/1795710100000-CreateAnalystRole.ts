@@ -1,6 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
-export const ANALYST_ROLE = 'analyst';
+import { ANALYST_ROLE } from '@app/mle';
+
+export { ANALYST_ROLE };
 export const ANALYST_CONNECTION_LIMIT = 10;
 
 /**
@@ -44,7 +46,14 @@ export class CreateAnalystRole1795710100000 implements MigrationInterface {
     await queryRunner.query(
       `ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO ${ANALYST_ROLE}`,
     );
-    await queryRunner.query(`GRANT INSERT, UPDATE, DELETE ON sales TO ${ANALYST_ROLE}`);
+    // The sales plug-in's table, created just before this migration where that plug-in is
+    // served; plug-ins grant on their own tables (`grantAnalystWrite`).
+    await queryRunner.query(`
+      DO $$ BEGIN
+        IF to_regclass('public.sales') IS NOT NULL THEN
+          GRANT INSERT, UPDATE, DELETE ON sales TO ${ANALYST_ROLE};
+        END IF;
+      END $$`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

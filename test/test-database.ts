@@ -1,6 +1,8 @@
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { ModelPlugin } from '@app/mle';
 import { buildDataSourceOptions } from '../apps/api/src/database/data-source.options';
+import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { runMigrations } from '../apps/api/src/database/migrations';
 
 /** The suite's database, set by the global setup. */
@@ -10,17 +12,22 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
-/** Options for a data source on `url`, built by the app's own function. */
-export function testDataSourceOptions(url = testDatabaseUrl()) {
-  return buildDataSourceOptions({
-    DATABASE_URL: url,
-    EMBEDDED_PG_DIR: 'unused',
-    EMBEDDED_PG_PORT: 0,
-  });
+/** Options for a data source on `url` with the migrations of `plugins`, built by the app's own function. */
+export function testDataSourceOptions(
+  url = testDatabaseUrl(),
+  plugins: readonly ModelPlugin[] = SERVED_MODELS,
+) {
+  return buildDataSourceOptions(
+    { DATABASE_URL: url, EMBEDDED_PG_DIR: 'unused', EMBEDDED_PG_PORT: 0 },
+    plugins,
+  );
 }
 
-export async function openTestDataSource(url = testDatabaseUrl()): Promise<DataSource> {
-  return new DataSource(testDataSourceOptions(url)).initialize();
+export async function openTestDataSource(
+  url = testDatabaseUrl(),
+  plugins: readonly ModelPlugin[] = SERVED_MODELS,
+): Promise<DataSource> {
+  return new DataSource(testDataSourceOptions(url, plugins)).initialize();
 }
 
 /**
@@ -32,7 +39,13 @@ export async function migrateTestDatabase(
   {
     reset = false,
     migrations,
-  }: { reset?: boolean; migrations?: DataSourceOptions['migrations'] } = {},
+    plugins = SERVED_MODELS,
+  }: {
+    reset?: boolean;
+    migrations?: DataSourceOptions['migrations'];
+    /** Whose migrations to apply besides the kit's: the served plug-ins unless told. */
+    plugins?: readonly ModelPlugin[];
+  } = {},
 ): Promise<void> {
   if (reset) {
     const client = new Client({ connectionString: url });
@@ -43,7 +56,7 @@ export async function migrateTestDatabase(
       await client.end();
     }
   }
-  const options = testDataSourceOptions(url);
+  const options = testDataSourceOptions(url, plugins);
   const dataSource = await new DataSource({
     ...options,
     migrations: migrations ?? options.migrations,

@@ -1,14 +1,16 @@
-import { MetricsRegistry } from '@app/mle';
+import { MetricsRegistry } from '@app/mle/metrics';
+import { ModelRegistry } from '@app/mle/registry';
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppModule, AppOptions } from './app.module';
 import { Env } from './config/env.validation';
 import { clientErrorHandler } from './http/client-error-handler';
 import { useIdentityJsonParser } from './http/json-body-parser';
+import { describeModels, documentConfig } from './http/openapi';
 import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { RefusedBodyDrain } from './http/refused-body-drain';
 import { securityHeadersFor } from './http/security-headers';
@@ -29,7 +31,10 @@ export interface CreateAppOptions extends AppOptions {
  * body limit, request ids, security headers, problem+json errors, metrics and OpenAPI docs.
  */
 export async function createApp(
-  env: Pick<Env, 'BODY_LIMIT' | 'BODY_DRAIN_LIMIT' | 'REQUEST_TIMEOUT_MS' | 'HEADERS_TIMEOUT_MS'>,
+  env: Pick<
+    Env,
+    'BODY_LIMIT' | 'BODY_DRAIN_LIMIT' | 'REQUEST_TIMEOUT_MS' | 'HEADERS_TIMEOUT_MS' | 'MAX_BATCH'
+  >,
   options: CreateAppOptions = {},
 ): Promise<NestFastifyApplication> {
   const timeouts = { headersMs: env.HEADERS_TIMEOUT_MS, requestMs: env.REQUEST_TIMEOUT_MS };
@@ -81,20 +86,15 @@ export async function createApp(
 
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('mle-service')
-      .setDescription(
-        'Predictions of the served model, their logging, and the retraining signal. Errors are application/problem+json (RFC 9457).',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  // After init: the served models are known once the kit's registry has initialised.
+  await app.init();
+  const document = describeModels(
+    SwaggerModule.createDocument(app, documentConfig()),
+    app.get(ModelRegistry).models,
+    env.MAX_BATCH,
   );
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
 
-  await app.init();
   await fastify.ready();
   return app;
 }

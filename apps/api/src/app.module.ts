@@ -1,30 +1,36 @@
-import { ModelService } from '@app/mle';
-import { SalesModule } from '@app/sales/sales.module';
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ModelPlugin } from '@app/mle';
+import { MleModule } from '@app/mle/module';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Env } from './config/env.validation';
+import { mleOptions } from './config/mle-options';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { OpsModule } from './ops/ops.module';
+import { ModelsModule } from './models/models.module';
 import { PredictModule } from './predict/predict.module';
 import { RetrainingModule } from './retraining/retraining.module';
-import { modelModule, SERVED_MODEL } from './model/model.module';
+import { SERVED_MODELS } from './served-models';
 
 export interface AppOptions {
-  /** The model to serve; SERVED_MODEL unless a test plugs in another. */
-  model?: Type<ModelService>;
+  /** The plug-ins to serve; SERVED_MODELS unless a test serves others. */
+  plugins?: readonly ModelPlugin[];
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ model = SERVED_MODEL }: AppOptions = {}): DynamicModule {
+  static forRoot({ plugins = SERVED_MODELS }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        DatabaseModule.forRoot(),
-        SalesModule,
-        modelModule(model),
+        DatabaseModule.forRoot(plugins),
+        MleModule.forRoot({
+          plugins,
+          inject: [ConfigService],
+          useOptions: (config: ConfigService<Env, true>) => mleOptions(config),
+        }),
         PredictModule,
-        OpsModule,
+        ModelsModule,
         MetricsModule,
         RetrainingModule,
         HealthModule,

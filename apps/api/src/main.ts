@@ -1,4 +1,5 @@
-import { DemoDataSeeder } from '@app/sales/demo/demo-data.seeder';
+import { ModelPlugin } from '@app/mle';
+import { LabelledTableReader, LabelledTableSql, seedDemoData } from '@app/mle/data';
 import { Logger, LoggerService } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
@@ -10,16 +11,22 @@ import { buildDataSourceOptions } from './database/data-source.options';
 import { DatabaseServer } from './database/database-server';
 import { assertMigrated, runMigrations } from './database/migrations';
 import { createAppLogger } from './logging/app-logger';
+import { SERVED_MODELS } from './served-models';
 
 /**
  * Migrations first: the embedded (demo) database always, an external one unless
  * MIGRATE_ON_START=false, in which case the app only checks that none is pending (they run as a
  * step of the deployment). Replicas starting together take turns on a PostgreSQL lock, so a
- * migration is applied once and the others find nothing to do. Embedded mode then seeds demo
- * data when `sales` is empty.
+ * migration is applied once and the others find nothing to do. Embedded mode then seeds the demo
+ * data of every served plug-in whose tables are empty.
  */
-async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logger): Promise<void> {
-  const dataSource = await new DataSource(buildDataSourceOptions(env)).initialize();
+async function prepareDatabase(
+  env: Env,
+  database: DatabaseServer,
+  plugins: readonly ModelPlugin[],
+  logger: Logger,
+): Promise<void> {
+  const dataSource = await new DataSource(buildDataSourceOptions(env, plugins)).initialize();
   try {
     if (!database.isEmbedded && !env.MIGRATE_ON_START) return await assertMigrated(dataSource);
     const { applied, analystPasswordSet } = await runMigrations(dataSource, {
@@ -28,18 +35,19 @@ async function prepareDatabase(env: Env, database: DatabaseServer, logger: Logge
     });
     if (applied.length) logger.log(`Applied migrations: ${applied.join(', ')}`);
     if (analystPasswordSet) logger.log('Set the analyst password from ANALYST_PASSWORD');
-    if (!database.isEmbedded) return;
-    const [{ count }] = await dataSource.query<{ count: number }[]>(
-      `SELECT count(*)::int AS count FROM sales`,
-    );
-    if (count === 0 && env.DEMO_ROWS > 0) {
-      const summary = await new DemoDataSeeder(dataSource).seed({
+    if (!database.isEmbedded || env.DEMO_ROWS === 0) return;
+    for (const { data, demo } of plugins) {
+      if (!data || !demo) continue;
+      // The schema is enough to read the tables; the model is not created here.
+      const sql = new LabelledTableSql(data.rows, data.labels, []);
+      if (!(await new LabelledTableReader(dataSource, sql).isEmpty())) continue;
+      const summary = await seedDemoData(dataSource, demo, {
         rows: env.DEMO_ROWS,
         seed: 42,
         now: new Date(),
       });
       logger.log(
-        `Seeded ${summary.rows} demo sales (${summary.labelled} labelled) in ${summary.seconds.toFixed(1)} s`,
+        `Seeded ${summary.rows} demo rows into ${data.rows.table} (${summary.labelled} labelled) in ${summary.seconds.toFixed(1)} s`,
       );
     }
   } finally {
@@ -65,7 +73,8 @@ function onShutdownSignals(stop: (signal: string) => Promise<void>): void {
 
 function banner(env: Env, logger: Logger): void {
   const base = `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`;
-  logger.log(`API          ${base}  (POST /predict)`);
+  logger.log(`API          ${base}  (POST /predict, POST /models/<name>/predict)`);
+  logger.log(`Models       ${base}/models  (${SERVED_MODELS.length} served)`);
   logger.log(`Docs         ${base}/docs  (OpenAPI: ${base}/docs-json)`);
   logger.log(`Health       ${base}/health/ready`);
   logger.log(`Metrics      ${base}/metrics`);
@@ -75,7 +84,7 @@ function banner(env: Env, logger: Logger): void {
   );
   if (!env.OPS_TOKEN) {
     logger.warn(
-      'OPS_TOKEN is not set: POST /model/reload and the other ops endpoints are disabled.',
+      'OPS_TOKEN is not set: POST /models/<name>/reload and the other ops endpoints are disabled.',
     );
   }
 }
@@ -107,7 +116,7 @@ async function bootstrap(appLogger: LoggerService): Promise<void> {
   });
 
   try {
-    await prepareDatabase(env, database, logger);
+    await prepareDatabase(env, database, SERVED_MODELS, logger);
     app = await createApp(env, { logger: appLogger });
     await app.listen(env.PORT, env.HOST);
   } catch (error) {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ScratchPostgres, startScratchPostgres } from '../../../test/scratch-postgres';
 import { migrateTestDatabase } from '../../../test/test-database';
-import { EXAMPLE_FEATURES } from '../src/predict/dto/predict-request.dto';
+import { EXAMPLE_FEATURES } from './test-app';
 import { createTestApp, TestApp } from './test-app';
 
 const OPS = 'test-ops-token-0123456789';

@@ -1,6 +1,6 @@
-import { ModelRegistry } from '@app/mle';
+import { ModelRegistry } from '@app/mle/registry';
 import request from 'supertest';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
+import { EXAMPLE_FEATURES as features } from './test-app';
 import { createTestApp, TestApp } from './test-app';
 
 const OPS = 'test-ops-token-0123456789';
@@ -53,10 +53,11 @@ describe('Health (e2e)', () => {
       status: 'ok',
       checks: { database: 'up', model: 'up', predictionLog: 'up' },
       details: {
-        model: {
-          name: 'sales-reorder',
-          version: test.app.get(ModelRegistry).current?.manifest.version,
-        },
+        models: Object.fromEntries(
+          test.app
+            .get(ModelRegistry)
+            .models.map((model) => [model.name, model.current?.manifest.version]),
+        ),
         predictionLog: { writeErrors: 0, file: expect.stringContaining(test.logDir) },
       },
     });

@@ -1,11 +1,11 @@
-import { PredictionLogWriter } from '@app/mle';
+import { PredictionLogWriter } from '@app/mle/prediction-log';
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { AddressInfo, connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createTestApp, TestApp } from './test-app';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
+import { EXAMPLE_FEATURES as features } from './test-app';
 
 const MiB = 1024 * 1024;
 
@@ -206,7 +206,7 @@ describe('Hostile clients (e2e)', () => {
     it('should list the first 100 problems and count the rest', async () => {
       const instances = Array.from({ length: 150 }, (_, i) => ({
         id: i,
-        features: { ...features, channel: 'fax', region: 'mars' },
+        features: { ...features, not_a_feature: 'fax', nor_this_one: 'mars' },
       }));
       const response = await request(test.app.getHttpServer())
         .post('/predict')

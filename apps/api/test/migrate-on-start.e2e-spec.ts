@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../../bench/free-port';
-import { MIGRATIONS } from '../../../migrations';
 import { runCli } from '../../../test/cli';
 import {
   createScratchDatabase,
@@ -12,7 +11,9 @@ import {
   migrateTestDatabase,
 } from '../../../test/test-database';
 import { MIGRATION_LOCK_KEY } from '../src/database/migrations';
-import { modelDirWithSalesModel } from './test-app';
+import { migrationsOf } from '../src/database/data-source.options';
+import { SERVED_MODELS } from '../src/served-models';
+import { modelDirWithModels } from './test-app';
 
 interface Replica {
   child: ChildProcess;
@@ -36,7 +37,7 @@ async function startReplica(databaseUrl: string, env: Record<string, string> = {
         PORT: String(port),
         HOST: '127.0.0.1',
         DATABASE_URL: databaseUrl,
-        MODEL_DIR: await modelDirWithSalesModel(),
+        MODEL_DIR: await modelDirWithModels(),
         LOG_DIR: await mkdtemp(join(tmpdir(), 'mle-replica-logs-')),
         EVALUATION_CRON: 'off',
         // The replicas leave the suite's analyst role alone.
@@ -89,7 +90,11 @@ async function appliedMigrations(url: string): Promise<string[]> {
   }
 }
 
-const names = MIGRATIONS.map((migration) => new migration().name);
+// The kit's and the served plug-ins' migrations, in the order TypeORM applies them.
+const MIGRATIONS = migrationsOf(SERVED_MODELS)
+  .map((migration) => ({ migration, name: new migration().name ?? migration.name }))
+  .sort((a, b) => Number(/\d+$/.exec(a.name)?.[0]) - Number(/\d+$/.exec(b.name)?.[0]));
+const names = MIGRATIONS.map(({ name }) => name);
 const last = names[names.length - 1];
 
 describe('migrations at start-up', () => {
@@ -100,7 +105,9 @@ describe('migrations at start-up', () => {
   beforeEach(async () => {
     url = await createScratchDatabase(database);
     // An external database one release behind: every migration but the newest.
-    await migrateTestDatabase(url, { migrations: MIGRATIONS.slice(0, -1) });
+    await migrateTestDatabase(url, {
+      migrations: MIGRATIONS.slice(0, -1).map(({ migration }) => migration),
+    });
   });
 
   afterEach(async () => {

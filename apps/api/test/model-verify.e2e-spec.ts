@@ -1,19 +1,22 @@
-import { newVersionId } from '@app/mle';
-import { PARAMETERS_FILE } from '@app/sales/model/sales.model';
+import { FeatureEncoder, FeatureEncoderJson } from '@app/mle';
+import { newVersionId } from '@app/mle/registry';
+import { churnTestPlugin } from '@app/mle/testing';
 import { ConsoleLogger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
-import { createTestApp, modelDirWithSalesModel, TestApp } from './test-app';
+import { createTestApp, examplesOf, modelDirWithModels, TestApp } from './test-app';
 
+// Damages the files of a model the suite knows: the kit's test plug-in, served alone.
+const plugins = [churnTestPlugin];
+const features = examplesOf(churnTestPlugin)[0];
 const OPS = 'test-ops-token-0123456789';
-const MODEL = 'sales-reorder';
+const MODEL = 'churn';
+const PARAMETERS_FILE = 'churn.json';
 
 interface ParametersFile {
-  encoder: { features: { name: string; type: string; values?: string[] }[] };
-  columns: string[];
+  encoder: FeatureEncoderJson;
   weights: (number | null)[];
   intercept: number;
 }
@@ -58,13 +61,17 @@ async function editParameters(dir: string, change: (file: ParametersFile) => voi
   await writeFile(path, JSON.stringify(file, null, 2));
 }
 
-// The encoder of the version forgets one region: it loads, but cannot predict what /predict accepts.
-const withoutCentral = (dir: string) =>
+// The encoder of the version forgets one plan: it loads, but cannot predict what /predict accepts.
+const withoutPremium = (dir: string) =>
   editParameters(dir, (file) => {
-    const region = file.encoder.features.find((f) => f.name === 'region')!;
-    region.values = region.values!.filter((value) => value !== 'central');
-    const column = file.columns.indexOf('region=central');
-    file.columns.splice(column, 1);
+    const column = FeatureEncoder.fromJSON(file.encoder).columns.indexOf('plan=premium');
+    file.encoder = {
+      features: file.encoder.features.map((f) =>
+        f.name === 'plan' && f.type === 'category'
+          ? { ...f, values: f.values.filter((value) => value !== 'premium') }
+          : f,
+      ),
+    };
     file.weights.splice(column, 1);
   });
 
@@ -80,7 +87,7 @@ describe('A version is verified before it serves (e2e)', () => {
   const reload = () => http().post('/model/reload').set('Authorization', `Bearer ${OPS}`);
 
   beforeAll(async () => {
-    test = await createTestApp();
+    test = await createTestApp({}, { plugins });
     served = ((await http().get('/model').expect(200)).body as { version: string }).version;
   });
 
@@ -97,16 +104,16 @@ describe('A version is verified before it serves (e2e)', () => {
     // The old version keeps serving, on every value the API accepts.
     const predicted = await http()
       .post('/predict')
-      .send({ id: 1, features: { ...features, region: 'central' } })
+      .send({ id: 1, features: { ...features, plan: 'premium' } })
       .expect(200);
     expect(predicted.body.modelVersion).toBe(served);
     expect((await http().get('/model').expect(200)).body.version).toBe(served);
   }
 
   it('should refuse a version whose encoder lacks a category the schema allows', async () => {
-    const version = await publishEditedVersion(test.modelDir, served, withoutCentral);
+    const version = await publishEditedVersion(test.modelDir, served, withoutPremium);
 
-    await expectRefused(version, /cannot predict region="central"/);
+    await expectRefused(version, /cannot predict plan="premium"/);
   });
 
   it('should refuse a version with a null weight rather than read it as 0', async () => {
@@ -114,7 +121,7 @@ describe('A version is verified before it serves (e2e)', () => {
       editParameters(dir, (file) => (file.weights[2] = null)),
     );
 
-    await expectRefused(version, /weights\[2\] is null/);
+    await expectRefused(version, /weights\[2\] is not a number/);
   });
 
   it.each([[PARAMETERS_FILE], ['manifest.json']])(
@@ -138,25 +145,27 @@ describe('A version is verified before it serves (e2e)', () => {
 
 describe('A version that fails verification at start-up (e2e)', () => {
   it('should not be served, and the service should say why and what to do', async () => {
-    const modelDir = await modelDirWithSalesModel();
+    const modelDir = await modelDirWithModels(plugins);
     const current = (await readFile(join(modelDir, MODEL, 'current'), 'utf8')).trim();
-    const version = await publishEditedVersion(modelDir, current, withoutCentral);
+    const version = await publishEditedVersion(modelDir, current, withoutPremium);
     const warnings: string[] = [];
     const logger = new ConsoleLogger();
     logger.setLogLevels([]);
     logger.warn = (message: unknown) => void warnings.push(String(message));
-    const test = await createTestApp({ MODEL_DIR: modelDir }, { logger });
+    const test = await createTestApp({ MODEL_DIR: modelDir }, { logger, plugins });
     try {
       const server = test.app.getHttpServer();
       const predicted = await request(server).post('/predict').send({ id: 1, features });
       expect(predicted.status).toBe(503);
-      await request(server).get('/health/ready').expect(503);
+      const ready = await request(server).get('/health/ready').expect(503);
       expect(warnings).toEqual([
         expect.stringMatching(
-          new RegExp(`No model is served: .*version ${version} cannot predict region="central"`),
+          new RegExp(`churn is not served: .*version ${version} cannot predict plan="premium"`),
         ),
       ]);
-      expect(warnings[0]).toMatch(/npm run train/);
+      expect(ready.body.reasons.model).toMatch(
+        /no version of churn is loaded: train one \(npm run train/,
+      );
     } finally {
       await test.app.close();
     }

@@ -1,7 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createTestApp, TestApp } from './test-app';
-import { EXAMPLE_FEATURES as FEATURES } from '../src/predict/dto/predict-request.dto';
+import { EXAMPLE_FEATURES as FEATURES, featureOfKind } from './test-app';
+
+const CATEGORY = featureOfKind('category').name;
 
 // A seeded generator: the same bodies every run, so a failure can be replayed.
 function mulberry32(seed: number) {
@@ -87,7 +89,7 @@ function bodies(count: number): string[] {
       `{"constructor":{"prototype":{"polluted":1}},"id":1,"features":${JSON.stringify(FEATURES)}}`,
     () => `{"id":1,"features":{"__proto__":{"polluted":1},${JSON.stringify(FEATURES).slice(1)}}`,
     () => JSON.stringify({ id: 1, features: FEATURES }).slice(0, Math.floor(random() * 60)),
-    () => `{"id":1,"features":${JSON.stringify({ ...FEATURES, region: 'x'.repeat(50_000) })}}`,
+    () => `{"id":1,"features":${JSON.stringify({ ...FEATURES, [CATEGORY]: 'x'.repeat(50_000) })}}`,
   ];
   return Array.from({ length: count }, () => pick(generators)());
 }

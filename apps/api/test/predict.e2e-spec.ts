@@ -1,11 +1,23 @@
-import { PredictionLogWriter } from '@app/mle';
+import { PredictionLogWriter } from '@app/mle/prediction-log';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
-import { createTestApp, TestApp } from './test-app';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
+import {
+  createTestApp,
+  EXAMPLE_FEATURES as features,
+  featureOfKind,
+  modelName,
+  TestApp,
+} from './test-app';
 
 const OPS = 'test-ops-token-0123456789';
+const MODEL = modelName();
+// Features of each kind of the default model's schema, whatever their names.
+const bounded = featureOfKind('bounded number') as { name: string; min: number; max: number };
+const integer = featureOfKind('integer');
+const flag = featureOfKind('boolean');
+const category = featureOfKind('category');
+const other = (spec: { name: string }) => ({ ...features, [spec.name]: !features[spec.name] });
 
 async function logLines(dir: string): Promise<Record<string, unknown>[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.jsonl'));
@@ -39,7 +51,7 @@ describe('POST /predict (e2e)', () => {
         id: 1001,
         prediction: expect.any(Boolean),
         probability: expect.any(Number),
-        model: 'sales-reorder',
+        model: modelName(),
         modelVersion: expect.stringMatching(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/),
         requestId: response.headers['x-request-id'],
       });
@@ -49,8 +61,8 @@ describe('POST /predict (e2e)', () => {
     it('should answer a batch in order, every answer with the same request id', async () => {
       const instances = [
         { id: 1, features },
-        { id: '2', features: { ...features, product_category: 'electronics', unit_price: 900 } },
-        { id: 3, features: { ...features, customer_tenure_days: 0 } },
+        { id: '2', features: { ...features, [category.name]: category.values.at(-1) } },
+        { id: 3, features: { ...features, [bounded.name]: bounded.max } },
       ];
       const response = await predict({ instances }).expect(200);
       const answers = response.body.predictions as { id: unknown; requestId: string }[];
@@ -79,7 +91,7 @@ describe('POST /predict (e2e)', () => {
       const response = await predict({
         instances: [
           { id: 501, features },
-          { id: 502, features: { ...features, promo: false } },
+          { id: 502, features: other(flag) },
         ],
       })
         .set('X-Request-Id', 'log-check-1')
@@ -96,7 +108,7 @@ describe('POST /predict (e2e)', () => {
           ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
           requestId: 'log-check-1',
           inputId: String(answer.id),
-          features: i === 0 ? features : { ...features, promo: false },
+          features: i === 0 ? features : other(flag),
           prediction: answer.prediction,
           probability: answer.probability,
           model: answer.model,
@@ -128,51 +140,51 @@ describe('POST /predict (e2e)', () => {
     it.each([
       [
         'a missing feature',
-        { id: 1, features: without('unit_price') },
-        'features.unit_price',
+        { id: 1, features: without(bounded.name) },
+        `features.${bounded.name}`,
         /is required/,
       ],
       [
         'an unknown feature',
-        { id: 1, features: { ...features, colour: 'red' } },
-        'features.colour',
+        { id: 1, features: { ...features, colour_of_the_sky: 'red' } },
+        'features.colour_of_the_sky',
         /not a feature/,
       ],
       [
         'a wrong type',
-        { id: 1, features: { ...features, promo: 'yes' } },
-        'features.promo',
+        { id: 1, features: { ...features, [flag.name]: 'yes' } },
+        `features.${flag.name}`,
         /true or false/,
       ],
       [
         'a number as a string',
-        { id: 1, features: { ...features, quantity: '3' } },
-        'features.quantity',
+        { id: 1, features: { ...features, [integer.name]: '3' } },
+        `features.${integer.name}`,
         /must be a number/,
       ],
       [
         'a fraction for an integer',
-        { id: 1, features: { ...features, quantity: 2.5 } },
-        'features.quantity',
+        { id: 1, features: { ...features, [integer.name]: 2.5 } },
+        `features.${integer.name}`,
         /integer/,
       ],
       [
-        'an out-of-range value',
-        { id: 1, features: { ...features, discount_pct: 120 } },
-        'features.discount_pct',
-        /between 0 and 100/,
+        'a value above the maximum',
+        { id: 1, features: { ...features, [bounded.name]: bounded.max + 1 } },
+        `features.${bounded.name}`,
+        new RegExp(`between ${bounded.min} and ${bounded.max}`),
       ],
       [
-        'a negative price',
-        { id: 1, features: { ...features, unit_price: -1 } },
-        'features.unit_price',
-        /between 0/,
+        'a value below the minimum',
+        { id: 1, features: { ...features, [bounded.name]: bounded.min - 1 } },
+        `features.${bounded.name}`,
+        new RegExp(`between ${bounded.min}`),
       ],
       [
         'an unknown category',
-        { id: 1, features: { ...features, channel: 'fax' } },
-        'features.channel',
-        /one of online, store, partner/,
+        { id: 1, features: { ...features, [category.name]: 'fax' } },
+        `features.${category.name}`,
+        new RegExp(`one of ${category.values.join(', ')}`),
       ],
       ['a missing id', { features }, 'id', /is required/],
       ['a null id', { id: null, features }, 'id', /is required/],
@@ -204,11 +216,11 @@ describe('POST /predict (e2e)', () => {
         .post('/predict')
         .set('content-type', 'application/json')
         .send(
-          `{"id":1,"features":${JSON.stringify(features).replace('"unit_price":6.49', '"unit_price":1e400')}}`,
+          `{"id":1,"features":${JSON.stringify({ ...features, [bounded.name]: 0 }).replace(`"${bounded.name}":0`, `"${bounded.name}":1e400`)}}`,
         )
         .expect(400);
       expect(response.body.errors).toEqual([
-        { path: 'features.unit_price', message: 'must be a finite number' },
+        { path: `features.${bounded.name}`, message: 'must be a finite number' },
       ]);
     });
 
@@ -216,15 +228,15 @@ describe('POST /predict (e2e)', () => {
       const { errors } = await problem({
         instances: [
           { id: 1, features },
-          { id: 2, features: { ...features, region: 'mars' } },
-          { id: 3, features: without('promo') },
+          { id: 2, features: { ...features, [category.name]: 'mars' } },
+          { id: 3, features: without(flag.name) },
           { features },
         ],
       });
       expect(errors?.map((e) => e.path)).toEqual(
         expect.arrayContaining([
-          'instances[1].features.region',
-          'instances[2].features.promo',
+          `instances[1].features.${category.name}`,
+          `instances[2].features.${flag.name}`,
           'instances[3].id',
         ]),
       );
@@ -291,7 +303,7 @@ describe('POST /predict (e2e)', () => {
         .post('/model/reload')
         .set('Authorization', `Bearer ${OPS}`)
         .expect(200);
-      expect(response.body).toMatchObject({ model: 'sales-reorder', version: expect.any(String) });
+      expect(response.body).toMatchObject({ model: modelName(), version: expect.any(String) });
       const current = await http().get('/model').expect(200);
       expect(current.body.version).toBe(response.body.version);
     });
@@ -322,10 +334,14 @@ describe('POST /predict (e2e)', () => {
         /http_request_duration_seconds_count\{method="POST",route="\/predict",status="400"\} \d+/,
       );
       expect(response.text).toMatch(
-        /mle_predictions_total\{model="sales-reorder",version="[^"]+",class="(true|false)"\} \d+/,
+        new RegExp(
+          `mle_predictions_total\\{model="${MODEL}",version="[^"]+",class="(true|false)"\\} \\d+`,
+        ),
       );
       expect(response.text).toContain('mle_prediction_log_write_errors_total 0');
-      expect(response.text).toMatch(/mle_model_info\{model="sales-reorder",version="[^"]+"\} 1/);
+      expect(response.text).toMatch(
+        new RegExp(`mle_model_info\\{model="${MODEL}",version="[^"]+"\\} 1`),
+      );
     });
 
     it('should serve the OpenAPI document whose examples work when pasted', async () => {
@@ -405,7 +421,7 @@ describe('POST /predict without a model (e2e)', () => {
       expect(ready.body).toMatchObject({
         type: 'urn:mle-service:problem:not-ready',
         checks: { model: 'down' },
-        reasons: { model: expect.stringMatching(/no model version/) },
+        reasons: { model: expect.stringMatching(/no version of .* is loaded/) },
       });
       const reload = await request(test.app.getHttpServer()).post('/model/reload').expect(403);
       expect(reload.body.detail).toMatch(/OPS_TOKEN is not set/);

@@ -14,8 +14,8 @@ import {
   testDatabaseUrl,
 } from '../../../test/test-database';
 import { AS_OTHER_USER, OTHER_UID, projectPath } from '../../../test/other-user';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
-import { modelDirWithSalesModel } from './test-app';
+import { EXAMPLE_FEATURES as features } from './test-app';
+import { modelDirWithModels } from './test-app';
 
 const OPS_TOKEN = 'prediction-log-faults-ops-token';
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -237,7 +237,7 @@ describe('Prediction log under faults (e2e)', () => {
     const url = await createScratchDatabase(database);
     await migrateTestDatabase(url);
     dataSource = await openTestDataSource(url);
-    modelDir = await modelDirWithSalesModel();
+    modelDir = await modelDirWithModels();
     execFileSync('chown', ['-R', String(OTHER_UID), modelDir]);
   });
 

@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { testDatabaseUrl } from '../../../test/test-database';
-import { createTestApp, modelDirWithSalesModel } from './test-app';
-import { EXAMPLE_FEATURES as features } from '../src/predict/dto/predict-request.dto';
+import { createTestApp, modelDirWithModels } from './test-app';
+import { EXAMPLE_FEATURES as features } from './test-app';
 
 interface LoggedLine {
   requestId: string;
@@ -95,7 +95,7 @@ describe('Prediction log (e2e)', () => {
           PORT: String(port),
           HOST: '127.0.0.1',
           DATABASE_URL: testDatabaseUrl(),
-          MODEL_DIR: await modelDirWithSalesModel(),
+          MODEL_DIR: await modelDirWithModels(),
           LOG_DIR: logDir,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -142,7 +142,7 @@ describe('Prediction log (e2e)', () => {
             failed += 1;
             done();
           });
-          req.end(JSON.stringify({ id, features: { ...features, customer_tenure_days: id } }));
+          req.end(JSON.stringify({ id, features }));
         });
 
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));

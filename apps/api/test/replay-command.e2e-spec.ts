@@ -2,8 +2,8 @@ import { AddressInfo } from 'node:net';
 import { freePort } from '../../../bench/free-port';
 import { runCliTimed } from '../../../test/cli';
 import { dropScratchDatabase } from '../../../test/test-database';
-import { scratchDatabaseWithSales } from './retraining-fixtures';
-import { createTestApp, TestApp } from './test-app';
+import { scratchDatabaseWithDemo } from './retraining-fixtures';
+import { createTestApp, modelName, TestApp } from './test-app';
 
 const DAY_MS = 86_400_000;
 
@@ -13,7 +13,7 @@ describe('npm run replay (e2e)', () => {
   let range: string[];
 
   beforeAll(async () => {
-    url = await scratchDatabaseWithSales(database, { rows: 3_000, now: new Date() });
+    url = await scratchDatabaseWithDemo(database, { rows: 3_000, now: new Date() });
     const today = new Date();
     range = [
       '--from',
@@ -52,9 +52,9 @@ describe('npm run replay (e2e)', () => {
 
       expect(result.stderr).not.toContain('replay failed');
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('Sent 1,000 sales');
+      expect(result.stdout).toContain(`Sent 1,000 rows of ${modelName()}`);
       expect(result.exitAfterLastOutputMs).toBeLessThan(5_000);
-      // Every sent sale was predicted by the service: answered = sent.
+      // Every sent row was predicted by the service: answered = sent.
       const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
       const predicted = [...metrics.matchAll(/^mle_predictions_total\{[^}]*\} (\d+)$/gm)].reduce(
         (sum, [, n]) => sum + Number(n),
@@ -74,7 +74,7 @@ describe('npm run replay (e2e)', () => {
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      `replay failed: Could not reach http://localhost:${port}/predict: connection refused. Is the service running (npm start)? Set --url or PORT.`,
+      `replay failed: Could not reach http://localhost:${port}/models/${modelName()}/predict: connection refused. Is the service running (npm start)? Set --url or PORT.`,
     );
     expect(result.exitAfterLastOutputMs).toBeLessThan(5_000);
   });

@@ -1,4 +1,6 @@
-import { DEFAULT_MLE_OPTIONS, EVALUATION_JOB, ModelArtifactStore } from '@app/mle';
+import { DEFAULT_MLE_OPTIONS } from '@app/mle/module';
+import { EVALUATION_JOB } from '@app/mle/monitoring';
+import { ModelArtifactStore } from '@app/mle/registry';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -6,9 +8,14 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { ANALYST_ROLE } from '../../../migrations/1795710100000-CreateAnalystRole';
 import { dropScratchDatabase, urlAs } from '../../../test/test-database';
-import { appendPredictions, emptyDir, scratchDatabaseWithSales } from './retraining-fixtures';
-import { createTestApp, modelDirWithSalesModel, TestApp } from './test-app';
+import { appendPredictions, emptyDir, scratchDatabaseWithDemo } from './retraining-fixtures';
+import { LabelledTableSql } from '@app/mle/data';
+import { createTestApp, DEFAULT_PLUGIN, modelDirWithModels, modelName, TestApp } from './test-app';
 
+// The default model's labels table: the one the evaluation reads and an analyst may lock.
+const { rows: ROWS_TABLE, labels: LABELS_CONFIG } = DEFAULT_PLUGIN.data!;
+const LABELS = new LabelledTableSql(ROWS_TABLE, LABELS_CONFIG, []);
+const LABELS_TABLE = LABELS_CONFIG.table;
 const OPS = 'test-ops-token-0123456789';
 
 interface JobRunRow {
@@ -55,19 +62,19 @@ describe('Retraining runs under faults (e2e)', () => {
   let modelDir: string;
   let logDir: string;
   let version: string;
-  let labelled: { id: string; reordered: boolean }[];
+  let labelled: { id: string; label: boolean }[];
   let nextLine = 0;
   const apps: TestApp[] = [];
   const children: ChildProcess[] = [];
 
-  /** New labelled prediction lines: the next evaluation folds them in, reading `sales`. */
+  /** New labelled prediction lines: the next evaluation folds them in, reading the labels. */
   async function newPredictions(n = 5): Promise<void> {
     const rows = labelled.slice(nextLine, nextLine + n);
     nextLine += n;
     await appendPredictions(
       logDir,
       version,
-      rows.map((r) => ({ inputId: r.id, prediction: r.reordered })),
+      rows.map((r) => ({ inputId: r.id, prediction: r.label })),
     );
   }
 
@@ -116,16 +123,17 @@ describe('Retraining runs under faults (e2e)', () => {
   }
 
   beforeAll(async () => {
-    url = await scratchDatabaseWithSales(database, { rows: 1_000, now: new Date() });
-    modelDir = await modelDirWithSalesModel();
+    url = await scratchDatabaseWithDemo(database, { rows: 1_000, now: new Date() });
+    modelDir = await modelDirWithModels();
     logDir = await emptyDir('mle-retraining-faults-');
     const store = new ModelArtifactStore({ ...DEFAULT_MLE_OPTIONS, modelDir });
-    version = (await store.currentVersion('sales-reorder')) ?? '';
+    version = (await store.currentVersion(modelName())) ?? '';
     db = new Client({ connectionString: url });
     await db.connect();
     labelled = (
-      await db.query<{ id: string; reordered: boolean }>(
-        `SELECT id::text, reordered FROM sales WHERE reordered IS NOT NULL ORDER BY id LIMIT 200`,
+      await db.query<{ id: string; label: boolean }>(
+        `SELECT input_id AS id, label FROM ${LABELS.labelLookup()} l
+          WHERE label IS NOT NULL ORDER BY input_id LIMIT 200`,
       )
     ).rows;
   });
@@ -150,13 +158,13 @@ describe('Retraining runs under faults (e2e)', () => {
     await db.query(`DELETE FROM model_evaluations; DELETE FROM job_runs`);
     await newPredictions();
     const slot = previous0200();
-    // Holds the catch-up mid-way: it waits for `sales`.
+    // Holds the catch-up mid-way: it waits for the labels table.
     const holder = new Client({ connectionString: url });
     await holder.connect();
-    await holder.query('BEGIN; LOCK TABLE sales IN ACCESS EXCLUSIVE MODE');
+    await holder.query(`BEGIN; LOCK TABLE ${LABELS.labelsTable} IN ACCESS EXCLUSIVE MODE`);
     try {
       const first = await service({ EVALUATION_CRON: '0 2 * * *', EVALUATION_LOCK_TIMEOUT: '120' });
-      await until('the catch-up to wait for sales', async () => {
+      await until('the catch-up to wait for the labels table', async () => {
         const { rows } = await db.query(
           `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
           [database],
@@ -242,7 +250,7 @@ describe('Retraining runs under faults (e2e)', () => {
     it('should fail after EVALUATION_LOCK_TIMEOUT naming the lock and its role, then run again', async () => {
       const test = await app({ EVALUATION_LOCK_TIMEOUT: '1' });
       await newPredictions();
-      await analyst.query('BEGIN; LOCK TABLE sales IN ACCESS EXCLUSIVE MODE');
+      await analyst.query(`BEGIN; LOCK TABLE ${LABELS.labelsTable} IN ACCESS EXCLUSIVE MODE`);
       // Bounded: the lock goes after 15 s whatever happens.
       const release = setTimeout(() => void analyst.query('ROLLBACK'), 15_000);
       const started = Date.now();
@@ -260,11 +268,13 @@ describe('Retraining runs under faults (e2e)', () => {
       expect(response.status).toBe(503);
       expect(waited).toBeLessThan(10_000);
       expect(response.body.detail).toMatch(/recorded as job run \d+/);
-      expect(response.body.detail).toMatch(/sales.*AccessExclusiveLock.*role analyst/);
+      expect(response.body.detail).toMatch(
+        new RegExp(`${LABELS_TABLE}.*AccessExclusiveLock.*role analyst`),
+      );
       const [last] = (await runs()).slice(-1);
       expect(last).toMatchObject({
         status: 'failed',
-        error: expect.stringMatching(/lock.*sales.*role analyst/),
+        error: expect.stringMatching(new RegExp(`lock.*${LABELS_TABLE}.*role analyst`)),
       });
 
       const again = await request(test.app.getHttpServer())
@@ -276,7 +286,7 @@ describe('Retraining runs under faults (e2e)', () => {
     });
   });
 
-  it('should bound the wait for every table the evaluation reads, not only sales', async () => {
+  it('should bound the wait for every table the evaluation reads, not only the labels', async () => {
     const test = await app({ EVALUATION_LOCK_TIMEOUT: '1' });
     // No new lines: only drift reads the daily feature counts.
     const holder = new Client({ connectionString: url });

@@ -1,6 +1,6 @@
-import { PredictionRecord } from '@app/mle';
-import { DemoSalesOptions } from '@app/sales/demo/demo-sales.generator';
-import { DemoDataSeeder } from '@app/sales/demo/demo-data.seeder';
+import { DemoOptions, Features, ModelPlugin } from '@app/mle';
+import { seedDemoData } from '@app/mle/data';
+import { PredictionRecord } from '@app/mle/prediction-log';
 import { appendFile, chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,18 +9,22 @@ import {
   migrateTestDatabase,
   openTestDataSource,
 } from '../../../test/test-database';
-import { EXAMPLE_FEATURES as FEATURES } from '../src/predict/dto/predict-request.dto';
+import { SERVED_MODELS } from '../src/served-models';
+import { EXAMPLE_FEATURES as FEATURES, modelName } from './test-app';
 
-/** A scratch database with the migrations and demo sales, for a spec of its own. */
-export async function scratchDatabaseWithSales(
+/** A scratch database with the migrations and the demo data of every plug-in, for a spec of its own. */
+export async function scratchDatabaseWithDemo(
   name: string,
-  seed: Omit<DemoSalesOptions, 'seed'> & { seed?: number },
+  seed: Omit<DemoOptions, 'seed'> & { seed?: number },
+  plugins: readonly ModelPlugin[] = SERVED_MODELS,
 ): Promise<string> {
   const url = await createScratchDatabase(name);
-  await migrateTestDatabase(url);
-  const dataSource = await openTestDataSource(url);
+  await migrateTestDatabase(url, { plugins });
+  const dataSource = await openTestDataSource(url, plugins);
   try {
-    await new DemoDataSeeder(dataSource).seed({ seed: 42, ...seed });
+    for (const { demo } of plugins) {
+      if (demo) await seedDemoData(dataSource, demo, { seed: 42, ...seed });
+    }
   } finally {
     await dataSource.destroy();
   }
@@ -33,22 +37,26 @@ export async function emptyDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** Appends hand-made prediction log lines, as another process of the service would write them. */
+/**
+ * Appends hand-made prediction log lines, as another process of the service would write them:
+ * of the default model unless `of` names another (its model name and an input of it).
+ */
 export async function appendPredictions(
   logDir: string,
   version: string,
   predictions: { inputId: string; prediction: boolean; ts?: Date }[],
   file = 'predictions-testhost-1-2026-01-01.jsonl',
+  of: { model: string; features: Features } = { model: modelName(), features: FEATURES },
 ): Promise<void> {
   const lines = predictions.map(({ inputId, prediction, ts }, i) => {
     const record: PredictionRecord = {
       ts: (ts ?? new Date(Date.now() - 3_600_000)).toISOString(),
       requestId: `hand-${inputId}-${i}-${prediction}`,
       inputId,
-      features: FEATURES,
+      features: of.features,
       prediction,
       probability: prediction ? 0.9 : 0.1,
-      model: 'sales-reorder',
+      model: of.model,
       modelVersion: version,
       latencyMs: 1,
     };

@@ -1,10 +1,11 @@
 import {
+  Evaluation,
   EVALUATION_JOB,
-  ModelRegistry,
   RetrainingEvents,
   RetrainingMonitor,
-  StoredEvaluation,
-} from '@app/mle';
+} from '@app/mle/monitoring';
+import { ModelRegistry } from '@app/mle/registry';
+import { churnTestPlugin } from '@app/mle/testing';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -12,20 +13,38 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { BufferedLogger } from '../../../test/buffered.logger';
 import { dropScratchDatabase } from '../../../test/test-database';
-import { appendPredictions, emptyDir, scratchDatabaseWithSales } from './retraining-fixtures';
+import { appendPredictions, emptyDir, scratchDatabaseWithDemo } from './retraining-fixtures';
 import { CreateAppOptions } from '../src/app.factory';
-import { createTestApp, modelDirWithSalesModel, TestApp } from './test-app';
+import { createTestApp, examplesOf, modelDirWithModels, TestApp } from './test-app';
 
 const OPS = 'test-ops-token-0123456789';
+// The monitor of the kit's test plug-in, served alone: its labels are written here by hand.
+const plugins = [churnTestPlugin];
+const MODEL = 'churn';
+const CHURN = { model: MODEL, features: examplesOf(churnTestPlugin)[0] };
+const servedVersion = (test: TestApp) =>
+  test.app.get(ModelRegistry).first.current!.manifest.version;
+
+/** The evaluation of the one model from a run that completed. */
+function evaluationOf(outcome: Awaited<ReturnType<RetrainingMonitor['run']>>): Evaluation {
+  if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
+  return outcome.evaluations[0];
+}
 
 describe('Retraining monitor (e2e)', () => {
   const database = `retraining_${process.pid}`;
   let url: string;
   let modelDir: string;
   let logDir: string;
-  let labels: { id: string; reordered: boolean }[];
+  let labels: { id: string; label: boolean }[];
   let unlabelled: string[];
   const apps: TestApp[] = [];
+  /** Appends prediction log lines of the test plug-in's model (see `appendPredictions`). */
+  const append = (
+    version: string,
+    predictions: Parameters<typeof appendPredictions>[2],
+    file?: string,
+  ) => appendPredictions(logDir, version, predictions, file, CHURN);
 
   async function app(
     env: Record<string, string> = {},
@@ -33,34 +52,36 @@ describe('Retraining monitor (e2e)', () => {
   ): Promise<TestApp> {
     const test = await createTestApp(
       { DATABASE_URL: url, MODEL_DIR: modelDir, LOG_DIR: logDir, ...env },
-      options,
+      { plugins, ...options },
     );
     apps.push(test);
     return test;
   }
 
-  async function evaluate(test: TestApp): Promise<StoredEvaluation> {
+  async function evaluate(test: TestApp): Promise<Evaluation> {
     const response = await request(test.app.getHttpServer())
       .post('/retraining/evaluate')
       .set('Authorization', `Bearer ${OPS}`)
       .expect(200);
-    return response.body as StoredEvaluation;
+    return response.body as Evaluation;
   }
 
   beforeAll(async () => {
-    url = await scratchDatabaseWithSales(database, { rows: 3_000, now: new Date() });
-    modelDir = await modelDirWithSalesModel();
+    url = await scratchDatabaseWithDemo(database, { rows: 3_000, now: new Date() }, plugins);
+    modelDir = await modelDirWithModels(plugins);
     logDir = await emptyDir('mle-retraining-logs-');
     const client = new Client({ connectionString: url });
     await client.connect();
     labels = (
-      await client.query<{ id: string; reordered: boolean }>(
-        `SELECT id::text, reordered FROM sales WHERE reordered IS NOT NULL ORDER BY id LIMIT 400`,
+      await client.query<{ id: string; label: boolean }>(
+        `SELECT subscription_id::text AS id, churned AS label FROM churn_outcomes
+          WHERE churned IS NOT NULL ORDER BY subscription_id LIMIT 400`,
       )
     ).rows;
     unlabelled = (
       await client.query<{ id: string }>(
-        `SELECT id::text FROM sales WHERE reordered IS NULL LIMIT 3`,
+        `SELECT id::text FROM churn_subscriptions s
+          WHERE NOT EXISTS (SELECT FROM churn_outcomes WHERE subscription_id = s.id) LIMIT 3`,
       )
     ).rows.map((r) => r.id);
     await client.end();
@@ -76,20 +97,20 @@ describe('Retraining monitor (e2e)', () => {
 
   it('should count the confusion matrix by hand, with coverage and the latest prediction per input', async () => {
     const test = await app();
-    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    const version = servedVersion(test);
     // 4 true positives, 1 false positive, 3 true negatives, 2 false negatives, 3 without label.
     const pick = (want: boolean, n: number, skip = 0) =>
       labels
-        .filter((l) => l.reordered === want)
+        .filter((l) => l.label === want)
         .slice(skip, skip + n)
         .map((l) => l.id);
     const [tp, fn] = [pick(true, 4), pick(true, 2, 4)];
     const [tn, fp] = [pick(false, 3), pick(false, 1, 3)];
     // An earlier, opposite answer for one input: the later one counts.
-    await appendPredictions(logDir, version, [
+    await append(version, [
       { inputId: tp[0], prediction: false, ts: new Date(Date.now() - 7_200_000) },
     ]);
-    await appendPredictions(logDir, version, [
+    await append(version, [
       ...tp.map((inputId) => ({ inputId, prediction: true })),
       ...fp.map((inputId) => ({ inputId, prediction: true })),
       ...tn.map((inputId) => ({ inputId, prediction: false })),
@@ -123,26 +144,17 @@ describe('Retraining monitor (e2e)', () => {
 
   it('should decide at the edges: 199 labels, then exactly 0.70 on 200, then just below', async () => {
     // A model directory of its own: a new current version with no predictions yet.
-    const test = await app({ MODEL_DIR: await modelDirWithSalesModel(), MIN_LABELED: '200' });
-    const version = test.app.get(ModelRegistry).current!.manifest.version;
+    const test = await app({ MODEL_DIR: await modelDirWithModels(plugins), MIN_LABELED: '200' });
+    const version = servedVersion(test);
     const lines = labels.slice(0, 201).map((l, i) => ({
       inputId: l.id,
       // 140 right among the first 200; the 201st is wrong.
-      prediction: i < 140 ? l.reordered : !l.reordered,
+      prediction: i < 140 ? l.label : !l.label,
     }));
     const file = 'predictions-testhost-2-2026-01-01.jsonl';
-    const decide = async () => {
-      const outcome = await test.app.get(RetrainingMonitor).run('manual');
-      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
-      return outcome.evaluation;
-    };
+    const decide = async () => evaluationOf(await test.app.get(RetrainingMonitor).run('manual'));
 
-    await appendPredictions(
-      logDir,
-      version,
-      [...lines.slice(0, 139), ...lines.slice(140, 200)],
-      file,
-    );
+    await append(version, [...lines.slice(0, 139), ...lines.slice(140, 200)], file);
     const with199 = await decide();
     expect(with199).toMatchObject({
       modelVersion: version,
@@ -150,11 +162,11 @@ describe('Retraining monitor (e2e)', () => {
       recommendation: 'INSUFFICIENT_DATA',
     });
 
-    await appendPredictions(logDir, version, [lines[139]], file);
+    await append(version, [lines[139]], file);
     const with200 = await decide();
     expect(with200).toMatchObject({ labelled: 200, accuracy: 0.7, recommendation: 'OK' });
 
-    await appendPredictions(logDir, version, [lines[200]], file);
+    await append(version, [lines[200]], file);
     const with201 = await decide();
     expect(with201.labelled).toBe(201);
     expect(with201.accuracy).toBeLessThan(0.7);
@@ -162,41 +174,24 @@ describe('Retraining monitor (e2e)', () => {
   });
 
   it('should keep the latest prediction of an input when lines arrive out of order across runs', async () => {
-    const test = await app({ MODEL_DIR: await modelDirWithSalesModel() });
-    const version = test.app.get(ModelRegistry).current!.manifest.version;
-    const [sale] = labels;
+    const test = await app({ MODEL_DIR: await modelDirWithModels(plugins) });
+    const version = servedVersion(test);
+    const [input] = labels;
     const file = 'predictions-testhost-4-2026-01-01.jsonl';
     const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000);
     const run = async () => {
-      const outcome = await test.app.get(RetrainingMonitor).run('manual');
-      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
-      const current = outcome.evaluation.metrics.versions.find((v) => v.version === version);
-      return current?.metrics.confusion;
+      const evaluation = evaluationOf(await test.app.get(RetrainingMonitor).run('manual'));
+      return evaluation.metrics.versions.find((v) => v.version === version)?.metrics.confusion;
     };
-    const right = sale.reordered;
+    const right = input.label;
 
-    await appendPredictions(
-      logDir,
-      version,
-      [{ inputId: sale.id, prediction: right, ts: hoursAgo(2) }],
-      file,
-    );
+    await append(version, [{ inputId: input.id, prediction: right, ts: hoursAgo(2) }], file);
     const first = await run();
     // An older answer loaded later (another replica's file read late) does not replace it…
-    await appendPredictions(
-      logDir,
-      version,
-      [{ inputId: sale.id, prediction: !right, ts: hoursAgo(3) }],
-      file,
-    );
+    await append(version, [{ inputId: input.id, prediction: !right, ts: hoursAgo(3) }], file);
     expect(await run()).toEqual(first);
     // …a newer one does.
-    await appendPredictions(
-      logDir,
-      version,
-      [{ inputId: sale.id, prediction: !right, ts: hoursAgo(1) }],
-      file,
-    );
+    await append(version, [{ inputId: input.id, prediction: !right, ts: hoursAgo(1) }], file);
     const last = await run();
     expect(last).not.toEqual(first);
     const wrong = right
@@ -205,36 +200,36 @@ describe('Retraining monitor (e2e)', () => {
     expect(last).toEqual(wrong);
   });
 
-  it('should count a label that arrives late, and follow a corrected or withdrawn one', async () => {
-    const test = await app({ MODEL_DIR: await modelDirWithSalesModel() });
-    const version = test.app.get(ModelRegistry).current!.manifest.version;
+  it('should count a label that arrives late, and follow a corrected, cleared or deleted one', async () => {
+    const test = await app({ MODEL_DIR: await modelDirWithModels(plugins) });
+    const version = servedVersion(test);
     const client = new Client({ connectionString: url });
     await client.connect();
     const late = (
       await client.query<{ id: string }>(
-        `SELECT id::text FROM sales WHERE reordered IS NULL ORDER BY id DESC LIMIT 1`,
+        `SELECT id::text FROM churn_subscriptions s
+          WHERE NOT EXISTS (SELECT FROM churn_outcomes WHERE subscription_id = s.id)
+          ORDER BY id DESC LIMIT 1`,
       )
     ).rows[0].id;
     const run = async () => {
-      const outcome = await test.app.get(RetrainingMonitor).run('manual');
-      if (outcome.status !== 'completed') throw new Error(`the run was ${outcome.status}`);
-      const current = outcome.evaluation.metrics.versions.find((v) => v.version === version);
-      return { outcomes: outcome.evaluation.outcomes, current };
+      const evaluation = evaluationOf(await test.app.get(RetrainingMonitor).run('manual'));
+      const current = evaluation.metrics.versions.find((v) => v.version === version);
+      return { outcomes: evaluation.outcomes, current };
     };
-    const label = (reordered: boolean | null) =>
+    const label = (churned: boolean | null) =>
       client.query(
-        `UPDATE sales SET reordered = $2,
-                label_updated_at = CASE WHEN $2::boolean IS NULL THEN NULL
-                                        ELSE now() - interval '10 days' END
-          WHERE id = $1`,
-        [late, reordered],
+        `INSERT INTO churn_outcomes (subscription_id, churned) VALUES ($1, $2)
+         ON CONFLICT (subscription_id) DO UPDATE SET churned = EXCLUDED.churned`,
+        [late, churned],
       );
+    const remove = () =>
+      client.query(`DELETE FROM churn_outcomes WHERE subscription_id = $1`, [late]);
     try {
-      await appendPredictions(
-        logDir,
+      await append(
         version,
         [
-          { inputId: labels[0].id, prediction: labels[0].reordered },
+          { inputId: labels[0].id, prediction: labels[0].label },
           { inputId: late, prediction: true },
         ],
         'predictions-testhost-3-2026-01-01.jsonl',
@@ -242,27 +237,35 @@ describe('Retraining monitor (e2e)', () => {
       const before = await run();
       expect(before.current).toMatchObject({ labelled: 1, unlabelled: 1 });
 
-      // Labelled later, with a backdated label_updated_at: the trigger's change time counts.
+      // The label arrives (a row in the labels table): the trigger's change time counts.
       await label(true);
       const labelled = await run();
       expect(labelled.outcomes).toMatchObject({ predictions: 0, labelsChanged: 1 });
       expect(labelled.current).toMatchObject({ labelled: 2, unlabelled: 0 });
-      expect(labelled.current?.metrics.confusion.truePositive).toBe(labels[0].reordered ? 2 : 1);
+      expect(labelled.current?.metrics.confusion.truePositive).toBe(labels[0].label ? 2 : 1);
 
       await label(false);
       const corrected = await run();
       expect(corrected.current?.metrics.confusion.falsePositive).toBe(1);
 
       await label(null);
+      const cleared = await run();
+      expect(cleared.current).toMatchObject({ labelled: 1, unlabelled: 1 });
+
+      // Labelled again, then its row deleted: a withdrawn label, not one kept for ever.
+      await label(true);
+      expect((await run()).current).toMatchObject({ labelled: 2, unlabelled: 0 });
+      await remove();
       const withdrawn = await run();
-      expect(withdrawn.current).toMatchObject({ labelled: 1, unlabelled: 1 });
+      expect(withdrawn.outcomes).toMatchObject({ labelsChanged: 1 });
+      expect(withdrawn.current).toEqual(cleared.current);
 
       // Nothing changed: nothing is counted twice.
       const again = await run();
       expect(again.outcomes).toMatchObject({ predictions: 0, labelsChanged: 0 });
       expect(again.current).toEqual(withdrawn.current);
     } finally {
-      await label(null);
+      await remove();
       await client.end();
     }
   });
@@ -400,11 +403,10 @@ describe('Retraining monitor (e2e)', () => {
       await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
       // Enough wrong, labelled predictions of the current version for a RETRAIN.
       const test = await app();
-      const version = test.app.get(ModelRegistry).current!.manifest.version;
-      await appendPredictions(
-        logDir,
+      const version = servedVersion(test);
+      await append(
         version,
-        labels.slice(0, 300).map((l) => ({ inputId: l.id, prediction: !l.reordered })),
+        labels.slice(0, 300).map((l) => ({ inputId: l.id, prediction: !l.label })),
         'predictions-testhost-3-2026-01-01.jsonl',
       );
     });
@@ -438,7 +440,7 @@ describe('Retraining monitor (e2e)', () => {
       behaviour = 'ok';
       received.length = 0;
       const test = await app({ RETRAINING_WEBHOOK_URL: webhook() });
-      const heard: StoredEvaluation[] = [];
+      const heard: Evaluation[] = [];
       test.app.get(RetrainingEvents).onRetrain((e) => heard.push(e));
 
       const evaluation = await evaluate(test);
@@ -464,14 +466,14 @@ describe('Retraining monitor (e2e)', () => {
         labelled: evaluation.labelled,
       });
       const metrics = await request(test.app.getHttpServer()).get('/metrics').expect(200);
-      expect(metrics.text).toMatch(
-        /mle_retraining_recommendation\{model="sales-reorder",recommendation="RETRAIN"\} 1/,
-      );
-      expect(metrics.text).toMatch(
-        /mle_model_labelled_predictions\{model="sales-reorder",version="[^"]+"\} \d+/,
+      expect(metrics.text).toContain(
+        `mle_retraining_recommendation{model="${MODEL}",recommendation="RETRAIN"} 1`,
       );
       expect(metrics.text).toContain(
-        `mle_model_accuracy_ratio{model="sales-reorder",version="${evaluation.modelVersion}"} ${evaluation.accuracy}`,
+        `mle_model_labelled_predictions{model="${MODEL}",version="${evaluation.modelVersion}"} ${evaluation.labelled}`,
+      );
+      expect(metrics.text).toContain(
+        `mle_model_accuracy_ratio{model="${MODEL}",version="${evaluation.modelVersion}"} ${evaluation.accuracy}`,
       );
     });
   });

@@ -151,7 +151,7 @@ describe('Start-up (e2e)', () => {
       }
     });
 
-    it('should stop train before it reads any sale when MODEL_DIR is a file', async () => {
+    it('should stop train before it reads any row when MODEL_DIR is a file', async () => {
       const file = join(base, 'models-file');
       await writeFile(file, 'not a folder');
 
@@ -165,7 +165,7 @@ describe('Start-up (e2e)', () => {
       expect(result.stderr).toContain(
         `train failed: Invalid environment configuration:\n  - MODEL_DIR="${file}": is a file, not a folder`,
       );
-      expect(result.stdout).not.toContain('Reading labelled sales');
+      expect(result.stderr + result.stdout).not.toContain('Reading labelled rows');
     });
 
     it('should stop evaluate, naming LOG_DIR, when it is a file', async () => {

@@ -1,14 +1,9 @@
-import {
-  ModelArtifactStore,
-  binaryMetrics,
-  buildReferenceDistribution,
-  DEFAULT_MLE_OPTIONS,
-  TrainingRow,
-} from '@app/mle';
-import { generateDemoSales } from '@app/sales/demo/demo-sales.generator';
-import { SalesModel } from '@app/sales/model/sales.model';
-import { saleFeatures } from '@app/sales/model/sales-features';
-import { Sale } from '@app/sales/sale.entity';
+import { Features, FeatureSpec, ModelPlugin } from '@app/mle';
+import { demoTrainingRows } from '@app/mle/data';
+import { buildReferenceDistribution } from '@app/mle/monitoring';
+import { binaryMetrics } from '@app/mle/metrics';
+import { ModelArtifactStore } from '@app/mle/registry';
+import { DEFAULT_MLE_OPTIONS } from '@app/mle/module';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +12,7 @@ import { BufferedLogger } from '../../../test/buffered.logger';
 import { testDatabaseUrl } from '../../../test/test-database';
 import { createApp, CreateAppOptions } from '../src/app.factory';
 import { validateEnv } from '../src/config/env.validation';
+import { SERVED_MODELS } from '../src/served-models';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -25,43 +21,80 @@ export interface TestApp {
   env: Record<string, string>;
 }
 
-/** Demo sales as training rows (ids 1..n in generation order). */
-export function demoTrainingRows(rows: number, seed = 7): TrainingRow[] {
-  const out: TrainingRow[] = [];
-  let id = 0;
-  for (const row of generateDemoSales({ rows, seed, now: new Date(Date.UTC(2026, 5, 1)) })) {
-    id += 1;
-    if (row.reordered === null) continue;
-    const sale = { ...row, id: String(id), customerId: String(row.customerId) } as Sale;
-    out.push({ id: sale.id, features: saleFeatures(sale), label: row.reordered, at: row.soldAt });
-  }
-  return out;
+/** The app's default model: the first served plug-in. Tests speak of it, not of a domain. */
+export const DEFAULT_PLUGIN = SERVED_MODELS[0];
+
+/** A served plug-in's model name (as its class says it). */
+export function modelName(plugin: ModelPlugin = DEFAULT_PLUGIN): string {
+  return new plugin.model().name;
 }
 
-/** A MODEL_DIR with a current version of the sales model, fitted on demo rows. */
-export async function modelDirWithSalesModel(): Promise<string> {
+/** Inputs of a plug-in that pass validation: its demo examples. */
+export function examplesOf(plugin: ModelPlugin = DEFAULT_PLUGIN): readonly Features[] {
+  if (!plugin.demo) throw new Error(`${plugin.model.name} has no demo data: tests need examples`);
+  return plugin.demo.examples;
+}
+
+/** The default model's first example input. */
+export const EXAMPLE_FEATURES = examplesOf()[0];
+
+/** The default model's feature schema. */
+export const DEFAULT_SCHEMA = new DEFAULT_PLUGIN.model().featureSchema;
+
+/**
+ * The first feature of the default schema of a kind: tests of validation speak of "a bounded
+ * number", "an integer", "a boolean", "a category", whatever the model calls them.
+ */
+export function featureOfKind(kind: 'bounded number' | 'integer' | 'boolean'): FeatureSpec;
+export function featureOfKind(kind: 'category'): Extract<FeatureSpec, { type: 'category' }>;
+export function featureOfKind(
+  kind: 'bounded number' | 'integer' | 'boolean' | 'category',
+): FeatureSpec {
+  const found = DEFAULT_SCHEMA.find((spec) =>
+    kind === 'bounded number'
+      ? spec.type === 'number' && spec.min !== undefined && spec.max !== undefined
+      : spec.type === kind,
+  );
+  if (!found) throw new Error(`the default model has no ${kind} feature for this test`);
+  return found;
+}
+
+/**
+ * A MODEL_DIR with a current version of each plug-in's model, fitted on its demo rows in memory
+ * (ids 1..n in generation order, as in freshly seeded tables).
+ */
+export async function modelDirWithModels(
+  plugins: readonly ModelPlugin[] = SERVED_MODELS,
+): Promise<string> {
   const modelDir = await mkdtemp(join(tmpdir(), 'mle-models-'));
-  const rows = demoTrainingRows(5_000);
-  const model = new SalesModel();
-  const fit = await model.fit(rows);
   const store = new ModelArtifactStore({ ...DEFAULT_MLE_OPTIONS, modelDir });
-  const manifest = await store.save(model, {
-    createdAt: new Date().toISOString(),
-    featureSchema: model.featureSchema,
-    training: {
-      rows: rows.length,
-      holdoutRows: 0,
-      requested: {},
-      holdout: binaryMetrics([]),
-      fit,
-      seconds: 0,
-    },
-    reference: buildReferenceDistribution(
-      model.featureSchema,
-      rows.map((r) => r.features),
-    ),
-  });
-  await store.promote(model.name, manifest.version);
+  for (const plugin of plugins) {
+    if (!plugin.demo) continue;
+    const rows = demoTrainingRows(plugin.demo, {
+      rows: 5_000,
+      seed: 7,
+      now: new Date(Date.UTC(2026, 5, 1)),
+    });
+    const model = new plugin.model();
+    const fit = await model.fit(rows);
+    const manifest = await store.save(model, {
+      createdAt: new Date().toISOString(),
+      featureSchema: model.featureSchema,
+      training: {
+        rows: rows.length,
+        holdoutRows: 0,
+        requested: {},
+        holdout: binaryMetrics([]),
+        fit,
+        seconds: 0,
+      },
+      reference: buildReferenceDistribution(
+        model.featureSchema,
+        rows.map((r) => r.features),
+      ),
+    });
+    await store.promote(model.name, manifest.version);
+  }
   return modelDir;
 }
 
@@ -75,7 +108,7 @@ export async function createTestApp(
   options: CreateAppOptions = {},
 ): Promise<TestApp> {
   const logDir = env.LOG_DIR ?? (await mkdtemp(join(tmpdir(), 'mle-logs-')));
-  const modelDir = env.MODEL_DIR ?? (await modelDirWithSalesModel());
+  const modelDir = env.MODEL_DIR ?? (await modelDirWithModels(options.plugins));
   const full = {
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),

@@ -1,38 +1,28 @@
-export * from './feature-schema';
-export * from './metrics/binary-metrics';
-export * from './mle.constants';
-export * from './mle.module';
-export * from './mle.options';
-export * from './model.service';
-export * from './monitoring/reference-distribution';
-export * from './registry/model-artifact.store';
-export * from './registry/model-manifest';
-export * from './registry/model.registry';
-export * from './registry/version-probe';
-export * from './registry/version-verification';
-export * from './training/model.trainer';
-export * from './training/training-data.source';
-export * from './metrics/metrics.registry';
-export * from './metrics/mle-metrics';
-export * from './prediction-log/prediction-log.options';
-export * from './prediction-log/prediction-log.writer';
-export * from './prediction-log/prediction-record';
-export * from './prediction-logger.interceptor';
-export * from './registry/model.bootstrap';
-export * from './serving/feature-validator';
-export * from './serving/prediction-answer';
-export * from './serving/prediction.service';
-export * from './monitoring/accuracy-evaluator';
-export * from './monitoring/drift-detector';
-export * from './monitoring/evaluation.scheduler';
-export * from './monitoring/ground-truth.source';
-export * from './monitoring/model-evaluation';
-export * from './monitoring/monitoring.options';
-export * from './monitoring/outcome-tracker';
-export * from './monitoring/population-stability';
-export * from './monitoring/prediction-log.ingester';
-export * from './monitoring/retraining-recommender';
-export * from './monitoring/retraining-webhook.notifier';
-export * from './monitoring/retraining.events';
-export * from './monitoring/retraining.monitor';
-export type { JobRun, RunTrigger } from './monitoring/repositories/job-run.repository';
+// The kit's public face: what a model plug-in is written with. Wiring and internals are in
+// `@app/mle/<area>` (module, serving, registry, training, monitoring, …), for the app.
+export type { FitReport, Prediction, TrainingRow } from './model.service';
+export { ModelService } from './model.service';
+export type {
+  BooleanFeature,
+  CategoryFeature,
+  Features,
+  FeatureSchema,
+  FeatureSpec,
+  FeatureValue,
+  NumericFeature,
+} from './feature-schema';
+export type { ModelPlugin, ModelWording } from './plugin/model-plugin';
+export { defineModelPlugin } from './plugin/model-plugin';
+export type { LabelsTable, RowsTable } from './data/labelled-table';
+export type { CopyValue, DemoData, DemoOptions, DemoRowView, TableWriter } from './data/demo-data';
+export {
+  ANALYST_ROLE,
+  grantAnalystWrite,
+  recordLabelWithdrawals,
+  stopRecordingLabelWithdrawals,
+  trackLabelChanges,
+  untrackLabelChanges,
+} from './data/label-tracking.migration';
+export type { FeatureEncoderJson } from './estimators/feature-encoder';
+export { FeatureEncoder } from './estimators/feature-encoder';
+export { fitLogisticRegression, predictProbability } from './estimators/logistic-regression';

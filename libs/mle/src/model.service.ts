@@ -2,7 +2,7 @@ import { Features, FeatureSchema } from './feature-schema';
 
 /** One labelled example, as the training data source yields it. */
 export interface TrainingRow {
-  /** The input id (the sale id): holdout membership is derived from it, so it is stable. */
+  /** The input id: holdout membership is derived from it, so it is stable. */
   id: string;
   features: Features;
   label: boolean;

@@ -1,3 +1,1 @@
-export * from './sale.constants';
-export * from './sale.entity';
-export * from './demo/demo-sales.generator';
+export { salesReorder } from './sales-reorder.plugin';

@@ -1,6 +1,4 @@
-import { RetrainingMonitor, StoredEvaluation, VersionEvaluation } from '@app/mle';
-import { NestFactory } from '@nestjs/core';
-import { CommandModule } from './command.module';
+import { Evaluation, RetrainingMonitor, VersionEvaluation } from '@app/mle/monitoring';
 import { runCommand } from './command-runner';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -20,18 +18,16 @@ function versionRow(v: VersionEvaluation, current: boolean): string {
   ].join('');
 }
 
-function report(e: StoredEvaluation): string {
+function report(e: Evaluation): string {
   const current = e.metrics.versions.find((v) => v.version === e.modelVersion);
   const c = current?.metrics.confusion;
   const lines = [
     '',
-    `Recommendation: ${e.recommendation}`,
+    `${e.model}: ${e.recommendation}`,
     ...e.reasons.map((r) => `  - ${r}`),
     '',
     `Window ${e.window.from.slice(0, 16)} → ${e.window.to.slice(0, 16)} UTC, threshold ${pct(e.threshold)}, minimum ${e.minLabelled} labels`,
-    `Ingested ${e.ingestion.inserted.toLocaleString('en-US')} new predictions from ${e.ingestion.filesRead} of ${e.ingestion.files} files` +
-      ` (${e.ingestion.duplicates} duplicates, ${e.ingestion.skipped} malformed lines skipped) in ${e.ingestion.seconds.toFixed(1)} s`,
-    `Counted ${e.outcomes.predictions.toLocaleString('en-US')} new predictions and ${e.outcomes.labelsChanged.toLocaleString('en-US')} changed labels in ${e.timings.updateSeconds.toFixed(1)} s; evaluated in ${e.timings.evaluateSeconds.toFixed(2)} s`,
+    `Evaluated in ${e.timings.evaluateSeconds.toFixed(2)} s`,
     '',
     `  ${'version (* = current)'.padEnd(30)}${'labelled'.padStart(9)}${'coverage'.padStart(9)}${'accuracy'.padStart(9)}${'95% CI'.padStart(14)}${'precision'.padStart(11)}${'recall'.padStart(8)}${'F1'.padStart(8)}${'majority'.padStart(9)}`,
     ...e.metrics.versions.map((v) => versionRow(v, v.version === e.modelVersion)),
@@ -54,53 +50,60 @@ function report(e: StoredEvaluation): string {
   lines.push(
     '',
     e.recommendation === 'RETRAIN'
-      ? 'Next: npm run train (on recent labelled data), then POST /model/reload.'
-      : `Stored as evaluation ${e.id}; GET /retraining/status shows it.`,
+      ? `Next: npm run train -- --model ${e.model} --from <a date after the change>, then POST /models/${e.model}/reload.`
+      : `Stored as evaluation ${e.id}; GET /models/${e.model}/retraining/status shows it.`,
     '',
   );
   return lines.join('\n');
 }
 
+/** What the run did before any model was evaluated (shared by all of them). */
+function runSummary(e: Evaluation): string {
+  return [
+    '',
+    `Ingested ${e.ingestion.inserted.toLocaleString('en-US')} new predictions from ${e.ingestion.filesRead} of ${e.ingestion.files} files` +
+      ` (${e.ingestion.duplicates} duplicates, ${e.ingestion.skipped} malformed lines skipped) in ${e.ingestion.seconds.toFixed(1)} s`,
+    `Counted ${e.outcomes.predictions.toLocaleString('en-US')} new predictions and ${e.outcomes.labelsChanged.toLocaleString('en-US')} changed labels in ${e.timings.updateSeconds.toFixed(1)} s`,
+    '',
+  ].join('\n');
+}
+
 void runCommand(
   'evaluate',
-  async () => {
-    const app = await NestFactory.createApplicationContext(CommandModule.forRoot(), {
-      logger: ['error'],
+  async ({ app }) => {
+    let files = 0;
+    let lines = 0;
+    const tty = process.stderr.isTTY;
+    const started = performance.now();
+    const outcome = await app.get(RetrainingMonitor).run('manual', new Date(), (progress) => {
+      files += 1;
+      lines += progress.lines;
+      if (tty)
+        process.stderr.write(
+          `\r\x1b[2KIngesting prediction logs: ${files} files, ${lines.toLocaleString('en-US')} lines`,
+        );
     });
-    try {
-      let files = 0;
-      let lines = 0;
-      const tty = process.stderr.isTTY;
-      const started = performance.now();
-      const outcome = await app.get(RetrainingMonitor).run('manual', new Date(), (progress) => {
-        files += 1;
-        lines += progress.lines;
-        if (tty)
-          process.stderr.write(
-            `\r\x1b[2KIngesting prediction logs: ${files} files, ${lines.toLocaleString('en-US')} lines`,
-          );
-      });
-      if (tty) process.stderr.write('\n');
-      switch (outcome.status) {
-        case 'completed':
-          process.stdout.write(report(outcome.evaluation));
-          process.stdout.write(
-            `Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`,
-          );
+    if (tty) process.stderr.write('\n');
+    switch (outcome.status) {
+      case 'completed':
+        if (outcome.evaluations.length === 0) {
+          process.stdout.write('No served model says where its labels are: nothing to evaluate.\n');
           return;
-        case 'skipped':
-          throw new Error(
-            'an evaluation is already running (here or in the service); try again when it has finished',
-          );
-        case 'failed':
-          throw new Error(
-            outcome.unrecorded
-              ? `${outcome.error} (job run ${outcome.jobRunId}; the failure could not be recorded: ${outcome.unrecorded})`
-              : `${outcome.error} (recorded as job run ${outcome.jobRunId})`,
-          );
-      }
-    } finally {
-      await app.close();
+        }
+        process.stdout.write(runSummary(outcome.evaluations[0]));
+        for (const evaluation of outcome.evaluations) process.stdout.write(report(evaluation));
+        process.stdout.write(`Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
+        return;
+      case 'skipped':
+        throw new Error(
+          'an evaluation is already running (here or in the service); try again when it has finished',
+        );
+      case 'failed':
+        throw new Error(
+          outcome.unrecorded
+            ? `${outcome.error} (job run ${outcome.jobRunId}; the failure could not be recorded: ${outcome.unrecorded})`
+            : `${outcome.error} (recorded as job run ${outcome.jobRunId})`,
+        );
     }
   },
   { directories: { MODEL_DIR: 'read', LOG_DIR: 'read' } },

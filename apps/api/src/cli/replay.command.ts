@@ -1,16 +1,15 @@
-import { ProgressReporter } from '@app/mle/cli/progress-reporter';
-import { saleFeatures } from '@app/sales/model/sales-features';
-import { SalesRepository } from '@app/sales/sales.repository';
-import { Sale } from '@app/sales/sale.entity';
+import { ProgressReporter } from '@app/mle/cli';
+import { LabelledTableReader, TableRow } from '@app/mle/data';
 import { parseArgs } from 'node:util';
-import { runCommand, UsageError } from './command-runner';
+import { modelNamed, runCommand, UsageError } from './command-runner';
 
 const USAGE =
-  'usage: npm run replay -- --from YYYY-MM-DD --to YYYY-MM-DD [--limit 1000] [--batch 100] [--url http://localhost:${PORT:-3000}] [--all]';
+  'usage: npm run replay -- --from YYYY-MM-DD --to YYYY-MM-DD [--model NAME] [--limit 1000] [--batch 100] [--url http://localhost:${PORT:-3000}] [--all]';
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
+      model: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       limit: { type: 'string', default: '1000' },
@@ -34,6 +33,7 @@ function parseOptions() {
   if (!Number.isInteger(batch) || batch < 1)
     throw new UsageError(`--batch must be a positive integer. ${USAGE}`);
   return {
+    model: values.model,
     from: date('--from', values.from),
     to: date('--to', values.to),
     limit,
@@ -67,15 +67,17 @@ function networkReason(error: unknown): string {
   return (known && NETWORK_ERRORS[known]) ?? known ?? message ?? String(cause);
 }
 
-async function post(url: string, sales: Sale[]): Promise<void> {
-  const target = `${url}/predict`;
+/** A row's id as the API takes it: the JSON integer when it is one, else the string. */
+const inputId = (id: string) => (/^\d{1,15}$/.test(id) ? Number(id) : id);
+
+async function post(target: string, rows: TableRow[]): Promise<void> {
   let response: Response;
   try {
     response = await fetch(target, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        instances: sales.map((sale) => ({ id: Number(sale.id), features: saleFeatures(sale) })),
+        instances: rows.map((row) => ({ id: inputId(row.id), features: row.features })),
       }),
     });
   } catch (error) {
@@ -90,24 +92,27 @@ async function post(url: string, sales: Sale[]): Promise<void> {
   }
 }
 
-// Sends stored sales through POST /predict as a client would: traffic for the demo of the
-// retraining signal (their labels are in the database, so the evaluation can score them).
-void runCommand('replay', async ({ dataSource }) => {
+// Sends a model's stored rows through its predict route as a client would: traffic for the demo
+// of the retraining signal (their labels are in the database, so the evaluation can score them).
+void runCommand('replay', async ({ dataSource, registry }) => {
   const options = parseOptions();
-  const sales = new SalesRepository(dataSource.getRepository(Sale));
+  const model = modelNamed(registry, options.model, USAGE);
+  if (!model.data) throw new UsageError(`${model.name} has no data to replay. ${USAGE}`);
+  const reader = new LabelledTableReader(dataSource, model.data);
   const query = { from: options.from, to: options.to, labelledOnly: options.labelledOnly };
-  const total = Math.min(options.limit, await sales.count(query));
+  const total = Math.min(options.limit, await reader.count(query));
   if (total === 0)
     throw new UsageError(
-      `no sales between ${options.from.toISOString()} and ${options.to.toISOString()}. ${USAGE}`,
+      `no rows of ${model.name} between ${options.from.toISOString()} and ${options.to.toISOString()}. ${USAGE}`,
     );
-  const progress = new ProgressReporter(`Replaying sales to ${options.url}/predict`, total);
+  const target = `${options.url}/models/${model.name}/predict`;
+  const progress = new ProgressReporter(`Replaying ${model.name} to ${target}`, total);
   let sent = 0;
-  let pending: Sale[] = [];
-  for await (const sale of sales.stream(query)) {
-    pending.push(sale);
+  let pending: TableRow[] = [];
+  for await (const row of reader.rows(query)) {
+    pending.push(row);
     if (pending.length === options.batch || sent + pending.length === total) {
-      await post(options.url, pending);
+      await post(target, pending);
       sent += pending.length;
       pending = [];
       progress.update(sent);
@@ -116,12 +121,12 @@ void runCommand('replay', async ({ dataSource }) => {
   }
   // Fewer rows than counted (deleted meanwhile): send what was read.
   if (pending.length > 0) {
-    await post(options.url, pending);
+    await post(target, pending);
     sent += pending.length;
   }
   const seconds = progress.finish(sent);
   process.stdout.write(
-    `\nSent ${sent.toLocaleString('en-US')} sales in ${seconds.toFixed(1)} s. The service logged each prediction; ` +
+    `\nSent ${sent.toLocaleString('en-US')} rows of ${model.name} in ${seconds.toFixed(1)} s. The service logged each prediction; ` +
       'POST /retraining/evaluate (or npm run evaluate) scores them against their labels.\n',
   );
 });

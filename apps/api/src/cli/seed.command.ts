@@ -1,14 +1,15 @@
-import { ProgressReporter } from '@app/mle/cli/progress-reporter';
-import { DemoDataSeeder } from '@app/sales/demo/demo-data.seeder';
+import { ProgressReporter } from '@app/mle/cli';
+import { LabelledTableReader, seedDemoData } from '@app/mle/data';
 import { parseArgs } from 'node:util';
-import { runCommand, UsageError } from './command-runner';
+import { modelNamed, runCommand, UsageError } from './command-runner';
 
 const USAGE =
-  'usage: npm run seed -- [--rows 20000] [--seed 42] [--drift-from YYYY-MM-DD] [--now YYYY-MM-DD] [--replace]';
+  'usage: npm run seed -- [--model NAME] [--rows 20000] [--seed 42] [--drift-from YYYY-MM-DD] [--now YYYY-MM-DD] [--replace]';
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
+      model: { type: 'string' },
       rows: { type: 'string', default: '20000' },
       seed: { type: 'string', default: '42' },
       'drift-from': { type: 'string' },
@@ -29,6 +30,7 @@ function parseOptions() {
     return parsed;
   };
   return {
+    model: values.model,
     rows,
     seed,
     driftFrom: date('--drift-from', values['drift-from']),
@@ -37,34 +39,39 @@ function parseOptions() {
   };
 }
 
-void runCommand('seed', async ({ dataSource, database }) => {
+// Writes a plug-in's demo rows (with the labels known so far) into its tables.
+void runCommand('seed', async ({ dataSource, database, registry }) => {
   const options = parseOptions();
-  const [{ count }] = await dataSource.query<{ count: number }[]>(
-    `SELECT count(*)::int AS count FROM sales`,
-  );
+  const model = modelNamed(registry, options.model, USAGE);
+  const { demo } = model.plugin;
+  if (!demo || !model.data) {
+    throw new UsageError(`${model.name} has no demo data to seed. ${USAGE}`);
+  }
+  const reader = new LabelledTableReader(dataSource, model.data);
+  const count = await reader.count({ labelledOnly: false });
   if (count > 0 && !options.replace) {
     throw new UsageError(
-      `the sales table already holds ${count.toLocaleString('en-US')} rows. ` +
+      `the tables of ${model.name} already hold ${count.toLocaleString('en-US')} rows. ` +
         'Add --replace to delete them first.',
     );
   }
   process.stdout.write(`Database: ${database.description}\n`);
   if (count > 0) {
-    await dataSource.query(`TRUNCATE sales RESTART IDENTITY`);
+    const tables = [...new Set([model.data.rowsTable, model.data.labelsTable])];
+    await dataSource.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`);
     process.stdout.write(`Deleted ${count.toLocaleString('en-US')} existing rows.\n`);
   }
-  const summary = await new DemoDataSeeder(dataSource).seed(
-    options,
-    new ProgressReporter('Seeding sales', options.rows),
-  );
+  const progress = new ProgressReporter(`Seeding ${model.name}`, options.rows);
+  const summary = await seedDemoData(dataSource, demo, options, (rows) => progress.update(rows));
+  progress.finish(summary.rows);
   const day = (d?: Date) => d?.toISOString().slice(0, 10) ?? '-';
   process.stdout.write(
     [
       '',
-      `Seeded ${summary.rows.toLocaleString('en-US')} sales in ${summary.seconds.toFixed(1)} s`,
-      `  sold between     ${day(summary.from)} and ${day(summary.to)}`,
-      `  labelled         ${summary.labelled.toLocaleString('en-US')} (the last 30 days wait for their labels)`,
-      `  reordered rate   ${(100 * summary.reorderedRate).toFixed(1)}% of labelled`,
+      `Seeded ${summary.rows.toLocaleString('en-US')} rows of ${model.name} in ${summary.seconds.toFixed(1)} s`,
+      `  between          ${day(summary.from)} and ${day(summary.to)}`,
+      `  labelled         ${summary.labelled.toLocaleString('en-US')} (the most recent wait for their labels)`,
+      `  label true       ${(100 * summary.positiveRate).toFixed(1)}% of labelled`,
       `  drift from       ${options.driftFrom ? day(options.driftFrom) : 'none'}`,
       `  seed             ${options.seed}`,
       '',

@@ -1,15 +1,16 @@
-import { BinaryMetrics, ModelTrainer, TrainingOutcome } from '@app/mle';
-import { ProgressReporter } from '@app/mle/cli/progress-reporter';
-import { NestFactory } from '@nestjs/core';
+import { BinaryMetrics } from '@app/mle/metrics';
+import { ProgressReporter } from '@app/mle/cli';
+import { ModelTrainer, NoTrainingDataError, TrainingOutcome } from '@app/mle/training';
 import { parseArgs } from 'node:util';
-import { CommandModule } from './command.module';
-import { runCommand, UsageError } from './command-runner';
+import { modelNamed, runCommand, UsageError } from './command-runner';
 
-const USAGE = 'usage: npm run train -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]';
+const USAGE =
+  'usage: npm run train -- [--model NAME] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]';
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
+      model: { type: 'string' },
       from: { type: 'string' },
       to: { type: 'string' },
       force: { type: 'boolean', default: false },
@@ -23,7 +24,12 @@ function parseOptions() {
     }
     return parsed;
   };
-  return { from: date('--from', values.from), to: date('--to', values.to), force: values.force };
+  return {
+    model: values.model,
+    from: date('--from', values.from),
+    to: date('--to', values.to),
+    force: values.force,
+  };
 }
 
 function report(outcome: TrainingOutcome): string {
@@ -38,7 +44,7 @@ function report(outcome: TrainingOutcome): string {
     '',
     `Trained ${candidate.name} ${candidate.version} in ${t.seconds.toFixed(1)} s`,
     `  rows               ${t.rows.toLocaleString('en-US')} fitted, ${t.holdoutRows.toLocaleString('en-US')} held out`,
-    `  sold between       ${t.from?.slice(0, 10) ?? '-'} and ${t.to?.slice(0, 10) ?? '-'}`,
+    `  between            ${t.from?.slice(0, 10) ?? '-'} and ${t.to?.slice(0, 10) ?? '-'}`,
     '',
     `  holdout metrics${' '.repeat(5)}${'candidate'.padStart(12)}${current ? `current`.padStart(14) : ''}`,
     current
@@ -54,8 +60,10 @@ function report(outcome: TrainingOutcome): string {
     outcome.currentUnavailable
       ? `  current version unavailable: ${outcome.currentUnavailable}`
       : '',
-    `${outcome.promoted ? 'Promoted' : 'Not promoted'}: ${outcome.reason}.`,
-    outcome.promoted ? 'A running service picks it up with POST /model/reload (or a restart).' : '',
+    `${outcome.promoted ? 'Promoted' : 'Not promoted'}: ${outcome.reason}${outcome.promoted ? '' : ' (add --force to promote it anyway)'}.`,
+    outcome.promoted
+      ? `A running service picks it up with POST /models/${candidate.name}/reload (or a restart).`
+      : '',
     outcome.pruned.length ? `Removed old versions: ${outcome.pruned.join(', ')}` : '',
     '',
   ]
@@ -63,27 +71,37 @@ function report(outcome: TrainingOutcome): string {
     .join('\n');
 }
 
+/** Why there was nothing to fit, and what to do about it. */
+function noData(error: NoTrainingDataError): Error {
+  const range = error.range.from || error.range.to ? ' in the range' : '';
+  return new Error(
+    error.rows === 0
+      ? `${error.model} has no rows${range} to train on. Load your data into its tables, or seed demo data with \`npm run seed -- --model ${error.model}\`${range ? ', or widen --from/--to' : ''}.`
+      : `only ${error.labelled} of the ${error.rows} rows of ${error.model}${range} are labelled: too few to fit and evaluate. Widen --from/--to, or wait for the labels to arrive.`,
+  );
+}
+
 void runCommand(
   'train',
-  async () => {
+  async ({ app, registry }) => {
     const options = parseOptions();
-    const app = await NestFactory.createApplicationContext(CommandModule.forRoot(), {
-      logger: ['error', 'warn'],
-    });
-    try {
-      let progress: ProgressReporter | undefined;
-      const outcome = await app.get(ModelTrainer).train({
+    const model = modelNamed(registry, options.model, USAGE);
+    let progress: ProgressReporter | undefined;
+    const outcome = await app
+      .get(ModelTrainer)
+      .train({
         ...options,
+        model: model.name,
         onProgress: (rows, total) => {
-          progress ??= new ProgressReporter('Reading labelled sales', total);
+          progress ??= new ProgressReporter(`Reading labelled rows of ${model.name}`, total);
           progress.update(rows);
           if (rows === total) progress.finish(rows);
         },
+      })
+      .catch((error: unknown) => {
+        throw error instanceof NoTrainingDataError ? noData(error) : error;
       });
-      process.stdout.write(report(outcome));
-    } finally {
-      await app.close();
-    }
+    process.stdout.write(report(outcome));
   },
   { directories: { MODEL_DIR: 'write' } },
 );

@@ -1,11 +1,10 @@
 import { MIGRATIONS } from '../../../../migrations';
-import { Sale } from '@app/sales';
+import { ModelPlugin } from '@app/mle';
 import { DataSourceOptions } from 'typeorm';
 import { Env } from '../config/env.validation';
 import { embeddedDatabaseUrl } from './embedded-postgres.server';
 
 export const MIGRATIONS_TABLE = 'migrations';
-export const ENTITIES = [Sale];
 
 export type DatabaseEnv = Pick<Env, 'DATABASE_URL' | 'EMBEDDED_PG_DIR' | 'EMBEDDED_PG_PORT'>;
 
@@ -21,13 +20,21 @@ export function databaseUrl(env: DatabaseEnv): string {
   return url;
 }
 
+/** The kit's migrations and those of the served plug-ins (TypeORM runs them by timestamp). */
+export function migrationsOf(plugins: readonly ModelPlugin[]) {
+  return [...MIGRATIONS, ...plugins.flatMap((plugin) => plugin.migrations ?? [])];
+}
+
 /** The one place TypeORM options are built: the app, the CLI commands and the migrations use it. */
-export function buildDataSourceOptions(env: DatabaseEnv): DataSourceOptions {
+export function buildDataSourceOptions(
+  env: DatabaseEnv,
+  plugins: readonly ModelPlugin[],
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl(env),
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
+    entities: [],
+    migrations: migrationsOf(plugins),
     migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'each',
     synchronize: false,

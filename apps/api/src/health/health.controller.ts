@@ -1,4 +1,5 @@
-import { ModelRegistry, PredictionLogWriter } from '@app/mle';
+import { PredictionLogWriter } from '@app/mle/prediction-log';
+import { ModelRegistry } from '@app/mle/registry';
 import { Controller, Get, Headers, HttpStatus } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
@@ -63,8 +64,17 @@ export class HealthController {
     if (database === 'down') {
       reasons.database = `the database does not answer within ${DATABASE_TIMEOUT_MS / 1000} s: check that PostgreSQL runs and is reachable at DATABASE_URL`;
     }
-    const served = this.registry.current;
-    if (!served) reasons.model = 'no model version is loaded: train one, then POST /model/reload';
+    const models = this.registry.models;
+    const unloaded = models.filter((model) => !model.current).map((model) => model.name);
+    const served = unloaded.length === 0;
+    if (!served) {
+      reasons.model = unloaded
+        .map(
+          (name) =>
+            `no version of ${name} is loaded: train one (npm run train -- --model ${name}), then POST /models/${name}/reload`,
+        )
+        .join('; ');
+    }
     const log = this.predictionLog.status();
     const predictionLog: CheckState = !log.enabled ? 'off' : log.writable ? 'up' : 'degraded';
     if (predictionLog === 'degraded') {
@@ -78,9 +88,9 @@ export class HealthController {
       ...(this.opsToken && bearerTokenMatches(authorization, this.opsToken)
         ? {
             details: {
-              model: served
-                ? { name: served.manifest.name, version: served.manifest.version }
-                : null,
+              models: Object.fromEntries(
+                models.map((model) => [model.name, model.current?.manifest.version ?? null]),
+              ),
               predictionLog: {
                 writeErrors: log.writeErrors,
                 ...(log.lastError ? { lastError: log.lastError } : {}),

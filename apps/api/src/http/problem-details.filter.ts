@@ -1,4 +1,4 @@
-import { ModelArtifactError, ModelNotLoadedError } from '@app/mle';
+import { ModelArtifactError, ModelNotLoadedError, UnknownModelError } from '@app/mle/registry';
 import {
   ArgumentsHost,
   Catch,
@@ -86,19 +86,32 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (exception instanceof ModelNotLoadedError) {
+      const { model } = exception;
       return {
         type: PROBLEM_TYPES.modelNotLoaded,
         title: 'Model not loaded',
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        detail: exception.message,
+        detail: `No version of ${model} is loaded. Train one (npm run train -- --model ${model}), then POST /models/${model}/reload.`,
       };
     }
     if (exception instanceof ModelArtifactError) {
+      const { model } = exception;
       return {
         type: PROBLEM_TYPES.conflict,
         title: 'Model version not usable',
         status: HttpStatus.CONFLICT,
-        detail: `${exception.message} The model being served is unchanged.`,
+        detail:
+          `${exception.message} Train a new version (npm run train -- --model ${model}) or point ` +
+          `MODEL_DIR/${model}/current at another version. The model being served is unchanged.`,
+      };
+    }
+    if (exception instanceof UnknownModelError) {
+      return {
+        type: PROBLEM_TYPES.unknownModel,
+        title: 'Unknown model',
+        status: HttpStatus.NOT_FOUND,
+        detail: `There is no model "${exception.model.slice(0, 64)}" here. Served models: ${exception.served.join(', ')} (GET /models).`,
+        models: exception.served,
       };
     }
     if (exception instanceof NotFoundException) {

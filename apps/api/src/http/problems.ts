@@ -1,10 +1,11 @@
-import { InputProblem } from '@app/mle';
+import { InputProblem } from '@app/mle/serving';
 import { HttpException, HttpStatus } from '@nestjs/common';
 
 /** Problem type URIs (RFC 9457 `type`); plain HTTP errors use `about:blank`. */
 export const PROBLEM_TYPES = {
   validation: 'urn:mle-service:problem:validation-error',
   modelNotLoaded: 'urn:mle-service:problem:model-not-loaded',
+  unknownModel: 'urn:mle-service:problem:unknown-model',
   opsDisabled: 'urn:mle-service:problem:ops-disabled',
   unauthorized: 'urn:mle-service:problem:unauthorized',
   conflict: 'urn:mle-service:problem:conflict',

@@ -1,4 +1,4 @@
-import { MetricsRegistry } from '@app/mle';
+import { MetricsRegistry } from '@app/mle/metrics';
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Histogram } from 'prom-client';

@@ -1,4 +1,4 @@
-import { MetricsRegistry } from '@app/mle';
+import { MetricsRegistry } from '@app/mle/metrics';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Registry } from 'prom-client';

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ModelController } from './model.controller';
 import { OpsTokenGuard } from './ops-token.guard';
 
+/** The ops token's guard, for the modules whose routes need it. */
 @Module({
-  controllers: [ModelController],
   providers: [OpsTokenGuard],
   exports: [OpsTokenGuard],
 })

@@ -1,17 +1,18 @@
+import { ModelNotLoadedError, ModelRegistry, RegisteredModel } from '@app/mle/registry';
 import {
   FeatureValidator,
   featureValidatorFor,
   InputProblem,
-  ModelNotLoadedError,
-  ModelRegistry,
-  PredictRequest,
-} from '@app/mle';
+  PredictBatch,
+  PredictInstance,
+} from '@app/mle/serving';
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { validateSync, ValidationError } from 'class-validator';
 import { Env } from '../config/env.validation';
 import { ValidationProblem } from '../http/problems';
 import { PredictInstanceDto } from './dto/predict-request.dto';
+import { PredictInput } from './predict-body.decorator';
 
 const INSTANCE_FIELDS = ['id', 'features'];
 
@@ -29,16 +30,18 @@ function flatten(errors: ValidationError[], path: string, into: InputProblem[]):
 }
 
 /**
- * Validates a predict body: the envelope (`{ id, features }` or `{ instances: [...] }`) with
- * class-validator, then every `features` object with the validator compiled from the served
- * model's schema. Collects every problem with its path before answering 400.
+ * Turns a predict body into the one batch shape the prediction service answers: the model (the
+ * path's, or the default), and its instances in order. Validates the envelope
+ * (`{ id, features }` or `{ instances: [...] }`) with class-validator, then every `features`
+ * object with the validator compiled from the model's feature schema, collecting every problem
+ * with its path before answering 400.
  *
  * Each instance is copied onto its DTO one level deep rather than with plainToInstance, which
  * would clone `features` recursively (slow, and a stack overflow on a body nested thousands
  * deep) and copy keys such as `constructor` that break class-validator.
  */
 @Injectable()
-export class PredictRequestPipe implements PipeTransform<unknown, PredictRequest> {
+export class PredictRequestPipe implements PipeTransform<PredictInput, PredictBatch> {
   private readonly maxBatch: number;
 
   constructor(
@@ -48,7 +51,8 @@ export class PredictRequestPipe implements PipeTransform<unknown, PredictRequest
     this.maxBatch = config.get('MAX_BATCH', { infer: true });
   }
 
-  transform(body: unknown): PredictRequest {
+  transform({ model: name, body }: PredictInput): PredictBatch {
+    const model = name === undefined ? this.registry.first : this.registry.get(name);
     if (!isObject(body)) {
       throw new ValidationProblem([
         {
@@ -57,25 +61,21 @@ export class PredictRequestPipe implements PipeTransform<unknown, PredictRequest
         },
       ]);
     }
-    const served = this.registry.current;
-    if (!served) {
-      throw new ModelNotLoadedError(
-        `no version of ${this.registry.name} is loaded. Train one (npm run train), then POST /model/reload.`,
-      );
-    }
-    const validate = featureValidatorFor(served.model.featureSchema);
+    if (!model.current) throw new ModelNotLoadedError(model.name);
+    const validate = featureValidatorFor(model.featureSchema);
     const problems: InputProblem[] = [];
-
     if ('instances' in body) {
-      this.checkBatch(body, validate, problems);
-    } else {
-      this.checkInstance(body, '', validate, problems);
+      this.checkBatch(model, body, validate, problems);
+      if (problems.length > 0) throw new ValidationProblem(problems);
+      return { model, instances: body.instances as PredictInstance[], single: false };
     }
+    this.checkInstance(model, body, '', validate, problems);
     if (problems.length > 0) throw new ValidationProblem(problems);
-    return body as unknown as PredictRequest;
+    return { model, instances: [body as unknown as PredictInstance], single: true };
   }
 
   private checkBatch(
+    model: RegisteredModel,
     body: Record<string, unknown>,
     validate: FeatureValidator,
     problems: InputProblem[],
@@ -99,11 +99,12 @@ export class PredictRequestPipe implements PipeTransform<unknown, PredictRequest
       }
     }
     instances.forEach((item: unknown, i) =>
-      this.checkInstance(item, `instances[${i}]`, validate, problems),
+      this.checkInstance(model, item, `instances[${i}]`, validate, problems),
     );
   }
 
   private checkInstance(
+    model: RegisteredModel,
     item: unknown,
     path: string,
     validate: FeatureValidator,
@@ -124,7 +125,21 @@ export class PredictRequestPipe implements PipeTransform<unknown, PredictRequest
         });
       }
     }
-    flatten(validateSync(dto, { stopAtFirstError: true }), path, problems);
+    // Missing fields are said here, in the model's words; class-validator checks the rest.
+    if (item.id === undefined || item.id === null) {
+      problems.push({
+        path: join(path, 'id'),
+        message: `is required: the ${model.wording.inputId} the label will be joined on`,
+      });
+    }
+    if (item.features === undefined || item.features === null) {
+      problems.push({ path: join(path, 'features'), message: 'is required' });
+    }
+    flatten(
+      validateSync(dto, { stopAtFirstError: true, skipMissingProperties: true }),
+      path,
+      problems,
+    );
     if (isObject(item.features)) validate(item.features, join(path, 'features'), problems);
   }
 }

@@ -1,25 +1,37 @@
-import { PredictionLogger, PredictionService, PredictRequest, PredictResponse } from '@app/mle';
-import { Body, Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
 import {
-  ApiBody,
-  ApiExtraModels,
-  ApiOkResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+  PredictBatch,
+  PredictionLogger,
+  PredictionService,
+  PredictResponse,
+} from '@app/mle/serving';
+import { Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import {
-  BatchPredictRequestDto,
-  EXAMPLE_FEATURES,
-  PredictInstanceDto,
-} from './dto/predict-request.dto';
-import { BatchPredictionDto, PredictionAnswerDto } from './dto/predict-response.dto';
+import { PredictBody } from './predict-body.decorator';
 import { PredictRequestPipe } from './predict-request.pipe';
 
+const RESPONSES = [
+  {
+    status: 400,
+    description: 'Invalid request: application/problem+json with every problem and its path.',
+  },
+  { status: 404, description: 'No such model (the answer lists the served ones).' },
+  { status: 413, description: 'Body over BODY_LIMIT.' },
+  { status: 415, description: 'Not application/json.' },
+  { status: 503, description: 'No version of the model is loaded.' },
+];
+
+const ApiPredictResponses = (): MethodDecorator => (target, key, descriptor) => {
+  for (const response of RESPONSES) ApiResponse(response)(target, key, descriptor);
+};
+
+/**
+ * Predictions, single or batch, of the default model (`POST /predict`) or of a model by name.
+ * The request and answer schemas of each model are in the OpenAPI document, generated from its
+ * feature schema. The pipe gives the one batch shape; the service answers it; the
+ * `PredictionLogger` logs it; this only renders it.
+ */
 @ApiTags('predict')
-@ApiExtraModels(PredictInstanceDto, BatchPredictRequestDto, PredictionAnswerDto, BatchPredictionDto)
 @Controller()
 export class PredictController {
   constructor(private readonly predictions: PredictionService) {}
@@ -27,55 +39,30 @@ export class PredictController {
   @Post('predict')
   @HttpCode(200)
   @UseInterceptors(PredictionLogger)
-  @ApiOperation({
-    summary: 'Predict one sale, or a batch in order',
-    description:
-      'Every prediction is logged with its input id; the retraining monitor joins it with the label when it arrives.',
-  })
-  @ApiBody({
-    schema: {
-      oneOf: [
-        { $ref: getSchemaPath(PredictInstanceDto) },
-        { $ref: getSchemaPath(BatchPredictRequestDto) },
-      ],
-    },
-    examples: {
-      single: { value: { id: 1001, features: EXAMPLE_FEATURES } },
-      batch: {
-        value: {
-          instances: [
-            { id: 1001, features: EXAMPLE_FEATURES },
-            {
-              id: 1002,
-              features: { ...EXAMPLE_FEATURES, product_category: 'electronics', unit_price: 249 },
-            },
-          ],
-        },
-      },
-    },
-  })
-  @ApiOkResponse({
-    schema: {
-      oneOf: [
-        { $ref: getSchemaPath(PredictionAnswerDto) },
-        { $ref: getSchemaPath(BatchPredictionDto) },
-      ],
-    },
-  })
-  @ApiResponse({
-    status: 400,
-    description: 'Invalid request: application/problem+json with every problem and its path.',
-  })
-  @ApiResponse({ status: 413, description: 'Body over BODY_LIMIT.' })
-  @ApiResponse({ status: 415, description: 'Not application/json.' })
-  @ApiResponse({ status: 503, description: 'No model version is loaded.' })
+  @ApiOperation({ summary: 'Predict one input, or a batch in order, with the default model' })
+  @ApiPredictResponses()
   predict(
-    @Body(PredictRequestPipe) body: PredictRequest,
+    @PredictBody(PredictRequestPipe) batch: PredictBatch,
     @Req() request: FastifyRequest,
   ): PredictResponse {
-    if ('instances' in body) {
-      return { predictions: this.predictions.predict(body.instances, request.id) };
-    }
-    return this.predictions.predict([body], request.id)[0];
+    return this.render(batch, request);
+  }
+
+  @Post('models/:model/predict')
+  @HttpCode(200)
+  @UseInterceptors(PredictionLogger)
+  @ApiOperation({ summary: 'Predict one input, or a batch in order, with the named model' })
+  @ApiParam({ name: 'model', description: 'A served model (GET /models lists them).' })
+  @ApiPredictResponses()
+  predictWith(
+    @PredictBody(PredictRequestPipe) batch: PredictBatch,
+    @Req() request: FastifyRequest,
+  ): PredictResponse {
+    return this.render(batch, request);
+  }
+
+  private render(batch: PredictBatch, request: FastifyRequest): PredictResponse {
+    const answers = this.predictions.predict(batch, request.id);
+    return batch.single ? answers[0] : { predictions: answers };
   }
 }

@@ -1,4 +1,6 @@
-import { EvaluationScheduler, JobRun, MLE_OPTIONS, MleOptions, RetrainingMonitor } from '@app/mle';
+import { MLE_OPTIONS, MleOptions } from '@app/mle/module';
+import { EvaluationScheduler, JobRun, RetrainingMonitor, trendEntry } from '@app/mle/monitoring';
+import { ModelRegistry, RegisteredModel } from '@app/mle/registry';
 import {
   Controller,
   Get,
@@ -6,10 +8,12 @@ import {
   HttpCode,
   HttpStatus,
   Inject,
+  Param,
   Post,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { OPS_TOKEN_SCHEME, STATUS_TOKEN_SCHEME } from '../http/openapi';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
 import { OpsTokenGuard } from '../ops/ops-token.guard';
 import { StatusTokenGuard } from './status-token.guard';
@@ -23,51 +27,78 @@ function publicRun({ id, trigger, status, scheduledFor, startedAt, finishedAt }:
   return { id, trigger, status, scheduledFor, startedAt, finishedAt };
 }
 
+const STATUS_DESCRIPTION =
+  'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise. ' +
+  'view: public shows the last run without its error and host; sending RETRAINING_STATUS_TOKEN or OPS_TOKEN gives the full view. ' +
+  'Open unless RETRAINING_STATUS_TOKEN is set. 503 (problem+json) while the database does not answer.';
+
+// The status takes no token, or either token: both schemes are optional.
+const StatusSecurity = (): MethodDecorator => (target, key, descriptor) => {
+  ApiSecurity({})(target, key, descriptor);
+  ApiSecurity(STATUS_TOKEN_SCHEME)(target, key, descriptor);
+  ApiSecurity(OPS_TOKEN_SCHEME)(target, key, descriptor);
+};
+
 @ApiTags('retraining')
-@Controller('retraining')
+@Controller()
 export class RetrainingController {
   constructor(
     private readonly monitor: RetrainingMonitor,
     private readonly scheduler: EvaluationScheduler,
+    private readonly registry: ModelRegistry,
     private readonly access: StatusTokenGuard,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
-  @Get('status')
+  @Get('retraining/status')
   @UseGuards(StatusTokenGuard)
-  @ApiBearerAuth()
+  @StatusSecurity()
   @ApiOperation({
     summary:
-      'Should the model be retrained? The latest evaluation, its trend, drift and the job runs',
-    description:
-      'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise. ' +
-      'view: public shows the last run without its error and host; sending RETRAINING_STATUS_TOKEN or OPS_TOKEN gives the full view. ' +
-      '503 (problem+json) while the database does not answer.',
+      'Should the default model be retrained? The latest evaluation, its trend, drift and the job runs',
+    description: STATUS_DESCRIPTION,
   })
   @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
   async status(@Headers('authorization') authorization?: string) {
+    return this.statusOf(this.registry.first, authorization);
+  }
+
+  @Get('models/:model/retraining/status')
+  @UseGuards(StatusTokenGuard)
+  @StatusSecurity()
+  @ApiOperation({
+    summary:
+      'Should the named model be retrained? The latest evaluation, its trend, drift and the job runs',
+    description: STATUS_DESCRIPTION,
+  })
+  @ApiParam({ name: 'model', description: 'A served model (GET /models lists them).' })
+  @ApiResponse({ status: 404, description: 'No such model.' })
+  @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
+  async modelStatus(
+    @Param('model') name: string,
+    @Headers('authorization') authorization?: string,
+  ) {
+    return this.statusOf(this.registry.get(name), authorization);
+  }
+
+  private async statusOf(model: RegisteredModel, authorization: string | undefined) {
     const full = this.access.grantsDetails(authorization);
     const { monitoring } = this.options;
     const [evaluations, lastRun] = await Promise.all([
-      this.monitor.evaluations(monitoring.trendLength),
+      this.monitor.history(model.name, monitoring.trendLength),
       this.monitor.lastRun(),
     ]);
     const latest = evaluations[0];
     return {
       view: full ? 'full' : 'public',
+      model: model.name,
       recommendation: latest?.recommendation ?? 'INSUFFICIENT_DATA',
       reasons: latest?.reasons ?? ['no evaluation has run yet'],
       threshold: monitoring.accuracyThreshold,
       minLabelled: monitoring.minLabelled,
       windowDays: monitoring.windowDays,
       latest: latest ?? null,
-      trend: evaluations.map((e) => ({
-        evaluatedAt: e.evaluatedAt,
-        modelVersion: e.modelVersion ?? null,
-        recommendation: e.recommendation,
-        accuracy: e.accuracy ?? null,
-        labelled: e.labelled,
-      })),
+      trend: evaluations.map(trendEntry),
       lastRun: lastRun ? (full ? lastRun : publicRun(lastRun)) : null,
       running: this.monitor.running,
       schedule: this.scheduler.schedule ?? null,
@@ -75,11 +106,15 @@ export class RetrainingController {
     };
   }
 
-  @Post('evaluate')
+  @Post('retraining/evaluate')
   @HttpCode(200)
   @UseGuards(OpsTokenGuard)
-  @ApiBearerAuth()
-  @ApiOperation({ summary: 'Ingest the prediction logs and evaluate now; answers the evaluation' })
+  @ApiSecurity(OPS_TOKEN_SCHEME)
+  @ApiOperation({
+    summary: 'Ingest the prediction logs and evaluate every served model now',
+    description:
+      "Answers the default model's evaluation, with `evaluations` holding every model's (the default first).",
+  })
   @ApiResponse({
     status: 409,
     description: 'An evaluation is already running (here or on another replica).',
@@ -96,8 +131,10 @@ export class RetrainingController {
   async evaluate() {
     const outcome = await this.monitor.run('manual');
     switch (outcome.status) {
-      case 'completed':
-        return outcome.evaluation;
+      case 'completed': {
+        const [first] = outcome.evaluations;
+        return { ...first, evaluations: outcome.evaluations };
+      }
       case 'skipped':
         throw new ProblemException(
           HttpStatus.CONFLICT,

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
-import { Recommendation, RECOMMENDATIONS } from '../monitoring/monitoring.options';
+import type { Evaluation } from '../monitoring/evaluation';
+import { gaugeValues } from '../monitoring/evaluation.views';
+import { RECOMMENDATIONS } from '../monitoring/monitoring.options';
 import { MetricsRegistry } from './metrics.registry';
 
 /** The kit's Prometheus metrics (base units, `_total` counters, low-cardinality labels). */
@@ -51,30 +53,31 @@ export class MleMetrics {
     });
   }
 
-  /** Publishes the latest evaluation: accuracy, labelled count and recommendation (1 = current). */
-  evaluated(evaluation: {
-    model: string;
-    modelVersion?: string;
-    accuracy?: number;
-    labelled: number;
-    recommendation: Recommendation;
-  }): void {
-    const labels = { model: evaluation.model, version: evaluation.modelVersion ?? 'none' };
-    this.accuracy.reset();
-    this.labelled.reset();
-    if (evaluation.accuracy !== undefined) this.accuracy.set(labels, evaluation.accuracy);
-    this.labelled.set(labels, evaluation.labelled);
-    for (const recommendation of RECOMMENDATIONS) {
-      this.recommendation.set(
-        { model: evaluation.model, recommendation },
-        recommendation === evaluation.recommendation ? 1 : 0,
-      );
+  /** The version each model's evaluation gauges were last set for (replaced, never kept beside). */
+  private readonly evaluatedVersion = new Map<string, string>();
+  private readonly servedVersion = new Map<string, string>();
+
+  /** Publishes a model's latest evaluation: accuracy, labelled count and recommendation (1 = current). */
+  evaluated(evaluation: Evaluation): void {
+    const { model, version, accuracy, labelled, recommendation } = gaugeValues(evaluation);
+    const previous = this.evaluatedVersion.get(model);
+    if (previous !== undefined) {
+      this.accuracy.remove({ model, version: previous });
+      this.labelled.remove({ model, version: previous });
+    }
+    this.evaluatedVersion.set(model, version);
+    if (accuracy !== undefined) this.accuracy.set({ model, version }, accuracy);
+    this.labelled.set({ model, version }, labelled);
+    for (const value of RECOMMENDATIONS) {
+      this.recommendation.set({ model, recommendation: value }, value === recommendation ? 1 : 0);
     }
   }
 
-  /** Marks `version` as the one served (and no other). */
+  /** Marks `version` as the one `model` serves (and no other of that model). */
   serving(model: string, version: string): void {
-    this.modelInfo.reset();
+    const previous = this.servedVersion.get(model);
+    if (previous !== undefined) this.modelInfo.remove({ model, version: previous });
+    this.servedVersion.set(model, version);
     this.modelInfo.set({ model, version }, 1);
   }
 }

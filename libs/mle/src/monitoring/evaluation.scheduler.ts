@@ -7,10 +7,9 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import { MLE_OPTIONS } from '../mle.constants';
-import { MleOptions } from '../mle.options';
+import { MLE_OPTIONS } from '../module/mle.constants';
+import { MleOptions } from '../module/mle.options';
 import { ModelArtifactStore } from '../registry/model-artifact.store';
-import { ModelRegistry } from '../registry/model.registry';
 import { RunTrigger } from './repositories/job-run.repository';
 import { EVALUATION_JOB, RetrainingMonitor } from './retraining.monitor';
 
@@ -35,7 +34,6 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
   constructor(
     private readonly monitor: RetrainingMonitor,
     private readonly schedulerRegistry: SchedulerRegistry,
-    private readonly registry: ModelRegistry,
     private readonly store: ModelArtifactStore,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
@@ -91,7 +89,7 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
       if (!previous) return;
       const lastSuccess = await this.monitor.lastScheduledSuccess();
       if (lastSuccess && lastSuccess >= previous) return;
-      if (!(await this.store.currentVersion(this.registry.name))) {
+      if (!(await this.anyVersion())) {
         this.logger.log(
           `No model version yet: the catch-up evaluation for ${previous.toISOString()} is skipped; the schedule runs next at ${this.nextRun()?.toISOString()}`,
         );
@@ -112,6 +110,14 @@ export class EvaluationScheduler implements OnApplicationBootstrap, OnApplicatio
     } catch (error) {
       this.logger.error(`Catch-up check failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Whether a monitored model has a version: before that, an evaluation has nothing to judge. */
+  private async anyVersion(): Promise<boolean> {
+    for (const { name } of this.monitor.monitored) {
+      if (await this.store.currentVersion(name)) return true;
+    }
+    return false;
   }
 
   private async runSafely(trigger: RunTrigger, scheduledFor: Date): Promise<void> {

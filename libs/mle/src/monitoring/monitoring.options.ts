@@ -19,7 +19,7 @@ export interface MonitoringOptions {
   webhookUrl?: string;
   webhookTimeoutMs: number;
   webhookRetries: number;
-  /** The longest an evaluation waits for a table lock (e.g. `LOCK TABLE sales`) before failing. */
+  /** The longest an evaluation waits for a table lock (e.g. a `LOCK TABLE` on a labels table) before failing. */
   lockTimeoutMs: number;
 }
 

@@ -19,10 +19,10 @@ const record = (n: number, overrides: Partial<PredictionRecord> = {}): Predictio
   ts: new Date(Date.UTC(2026, 10, 1) + n * 1_000).toISOString(),
   requestId: `req-${n}`,
   inputId: String(1_000 + n),
-  features: { region: 'north', unit_price: 9.99, quantity: n, promo: n % 2 === 0 },
+  features: { colour: 'red', score: 9.99, count: n, flag: n % 2 === 0 },
   prediction: n % 3 === 0,
   probability: 0.25 + n / 100_000,
-  model: 'sales-reorder',
+  model: 'test-model',
   modelVersion: 'v1',
   latencyMs: 1.5,
   ...overrides,
@@ -251,10 +251,10 @@ describe(PredictionLogIngester.name, () => {
 
   it('should count features for drift once per line, also when lines are read again', async () => {
     const reference: ReferenceDistribution = {
-      region: { kind: 'categorical', proportions: { north: 1 } },
-      unit_price: { kind: 'numeric', edges: [5, 20], proportions: [0.2, 0.6, 0.2] },
-      quantity: { kind: 'numeric', edges: [3], proportions: [0.5, 0.5] },
-      promo: { kind: 'categorical', proportions: { true: 0.5, false: 0.5 } },
+      colour: { kind: 'categorical', proportions: { red: 1 } },
+      score: { kind: 'numeric', edges: [5, 20], proportions: [0.2, 0.6, 0.2] },
+      count: { kind: 'numeric', edges: [3], proportions: [0.5, 0.5] },
+      flag: { kind: 'categorical', proportions: { true: 0.5, false: 0.5 } },
     };
     const referenceOf = (_model: string, version: string) =>
       version === 'v1' ? reference : undefined;
@@ -272,21 +272,21 @@ describe(PredictionLogIngester.name, () => {
     expect(summary).toMatchObject({
       inserted: 3,
       duplicates: 5,
-      uncountedVersions: ['sales-reorder v2'],
+      uncountedVersions: ['test-model v2'],
     });
     const counts = await dataSource.query<{ feature: string; bin: string; count: string }[]>(
       `SELECT feature, bin, count FROM prediction_feature_counts
-        WHERE model = 'sales-reorder' AND model_version = 'v1' AND day = '2026-11-01'
+        WHERE model = 'test-model' AND model_version = 'v1' AND day = '2026-11-01'
         ORDER BY feature, bin`,
     );
-    // Records 1–7: quantity n (edge 3), promo when n is even, the same region and price.
+    // Records 1–7: count n (edge 3), flag when n is even, the same colour and score.
     expect(counts.map((c) => [c.feature, c.bin, Number(c.count)])).toEqual([
-      ['promo', 'false', 4],
-      ['promo', 'true', 3],
-      ['quantity', '0', 2],
-      ['quantity', '1', 5],
-      ['region', 'north', 7],
-      ['unit_price', '1', 7],
+      ['colour', 'red', 7],
+      ['count', '0', 2],
+      ['count', '1', 5],
+      ['flag', 'false', 4],
+      ['flag', 'true', 3],
+      ['score', '1', 7],
     ]);
     const [{ n }] = await dataSource.query<{ n: string }[]>(
       `SELECT count(*) AS n FROM prediction_feature_counts WHERE model_version <> 'v1'`,

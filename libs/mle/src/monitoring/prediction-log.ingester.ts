@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { PREDICTION_LOG_OPTIONS } from '../mle.constants';
+import { PREDICTION_LOG_OPTIONS } from '../module/mle.constants';
 import { PredictionLogOptions } from '../prediction-log/prediction-log.options';
 import { ReferenceLookup } from './ingestion/feature-counts';
 import { FINGERPRINT_BYTES, fingerprintOf, LineSplitter } from './ingestion/line.splitter';

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { StoredEvaluation } from './model-evaluation';
+import { Evaluation } from './evaluation';
+import { webhookBody } from './evaluation.views';
 
 export interface WebhookOptions {
   url?: string;
@@ -19,20 +20,9 @@ export type WebhookOutcome =
 export class RetrainingWebhookNotifier {
   private readonly logger = new Logger('RetrainingWebhook');
 
-  async notify(evaluation: StoredEvaluation, options: WebhookOptions): Promise<WebhookOutcome> {
+  async notify(evaluation: Evaluation, options: WebhookOptions): Promise<WebhookOutcome> {
     if (!options.url) return { sent: false, attempts: 0 };
-    const body = JSON.stringify({
-      event: 'retraining.recommended',
-      model: evaluation.model,
-      modelVersion: evaluation.modelVersion,
-      recommendation: evaluation.recommendation,
-      reasons: evaluation.reasons,
-      accuracy: evaluation.accuracy,
-      labelled: evaluation.labelled,
-      threshold: evaluation.threshold,
-      evaluationId: evaluation.id,
-      evaluatedAt: evaluation.evaluatedAt,
-    });
+    const body = JSON.stringify(webhookBody(evaluation));
     const attempts = Math.max(1, options.retries);
     let error = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import { StoredEvaluation } from './model-evaluation';
+import { Evaluation } from './evaluation';
 
-export type RetrainingListener = (evaluation: StoredEvaluation) => void;
+export type RetrainingListener = (evaluation: Evaluation) => void;
 
 /**
  * In-process notifications of the retraining monitor. Subscribe from any module:
@@ -23,7 +23,7 @@ export class RetrainingEvents {
     return () => this.emitter.off('evaluation', listener);
   }
 
-  emit(evaluation: StoredEvaluation): void {
+  emit(evaluation: Evaluation): void {
     this.emitter.emit('evaluation', evaluation);
     if (evaluation.recommendation === 'RETRAIN') this.emitter.emit('retrain', evaluation);
   }

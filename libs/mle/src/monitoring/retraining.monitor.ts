@@ -1,34 +1,39 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { hostname } from 'node:os';
-import { DataSource } from 'typeorm';
 import { MleMetrics } from '../metrics/mle-metrics';
-import { MLE_OPTIONS } from '../mle.constants';
-import { MleOptions } from '../mle.options';
+import { MLE_OPTIONS } from '../module/mle.constants';
+import { MleOptions } from '../module/mle.options';
 import { ModelArtifactStore } from '../registry/model-artifact.store';
 import { ModelRegistry } from '../registry/model.registry';
-import { AccuracyEvaluator } from './accuracy-evaluator';
-import { DriftDetector, DriftReport } from './drift-detector';
-import { StoredEvaluation } from './model-evaluation';
-import { OutcomeTracker } from './outcome-tracker';
+import { accuracyEvaluation, EvaluationWindow } from './accuracy';
+import { DriftReport, driftReport } from './drift';
+import { Evaluation, OutcomeUpdate } from './evaluation';
+import { logEntry } from './evaluation.views';
 import { ReferenceLookup } from './ingestion/feature-counts';
-import { IngestionProgressListener, PredictionLogIngester } from './prediction-log.ingester';
+import {
+  IngestionProgressListener,
+  IngestionSummary,
+  PredictionLogIngester,
+} from './prediction-log.ingester';
 import { ReferenceDistribution } from './reference-distribution';
-import { recommend } from './retraining-recommender';
-import { RetrainingWebhookNotifier } from './retraining-webhook.notifier';
-import { RetrainingEvents } from './retraining.events';
+import { EvaluationRepository } from './repositories/evaluation.repository';
+import { FeatureCountRepository } from './repositories/feature-count.repository';
 import {
   isLockNotAvailable,
   JobRun,
   JobRunRepository,
   RunTrigger,
 } from './repositories/job-run.repository';
+import { LabelledModel, OutcomeRepository } from './repositories/outcome.repository';
+import { recommend } from './retraining-recommender';
+import { RetrainingWebhookNotifier } from './retraining-webhook.notifier';
+import { RetrainingEvents } from './retraining.events';
 
 export const EVALUATION_JOB = 'retraining-evaluation';
 const DAY_MS = 86_400_000;
 
 export type RunOutcome =
-  | { status: 'completed'; jobRunId: string; evaluation: StoredEvaluation }
+  | { status: 'completed'; jobRunId: string; evaluations: Evaluation[] }
   | { status: 'skipped'; reason: 'in-progress' | 'already-ran' }
   | {
       status: 'failed';
@@ -39,49 +44,6 @@ export type RunOutcome =
       /** Why `job_runs` does not say `failed` yet (it will once the database answers). */
       unrecorded?: string;
     };
-
-interface EvaluationRow {
-  id: string;
-  evaluated_at: Date;
-  job_run_id: string | null;
-  model: string;
-  model_version: string | null;
-  recommendation: StoredEvaluation['recommendation'];
-  reasons: string[];
-  accuracy: number | null;
-  labelled: number;
-  threshold: number;
-  min_labelled: number;
-  window_from: Date;
-  window_to: Date;
-  metrics: StoredEvaluation['metrics'];
-  drift: StoredEvaluation['drift'];
-  ingestion: StoredEvaluation['ingestion'];
-  outcomes: StoredEvaluation['outcomes'];
-  timings: StoredEvaluation['timings'];
-}
-
-function toEvaluation(row: EvaluationRow): StoredEvaluation {
-  return {
-    id: row.id,
-    evaluatedAt: row.evaluated_at.toISOString(),
-    ...(row.job_run_id ? { jobRunId: row.job_run_id } : {}),
-    model: row.model,
-    ...(row.model_version ? { modelVersion: row.model_version } : {}),
-    recommendation: row.recommendation,
-    reasons: row.reasons,
-    ...(row.accuracy === null ? {} : { accuracy: row.accuracy }),
-    labelled: row.labelled,
-    threshold: row.threshold,
-    minLabelled: row.min_labelled,
-    window: { from: row.window_from.toISOString(), to: row.window_to.toISOString() },
-    metrics: row.metrics,
-    drift: row.drift,
-    ingestion: row.ingestion,
-    outcomes: row.outcomes,
-    timings: row.timings,
-  };
-}
 
 /**
  * The retraining signal: loads new prediction-log lines, joins predictions with the ground
@@ -104,12 +66,11 @@ export class RetrainingMonitor {
   private readonly referenceCache = new Map<string, ReferenceDistribution>();
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobRuns: JobRunRepository,
+    private readonly evaluations: EvaluationRepository,
+    private readonly outcomes: OutcomeRepository,
+    private readonly featureCounts: FeatureCountRepository,
     private readonly ingester: PredictionLogIngester,
-    private readonly outcomes: OutcomeTracker,
-    private readonly evaluator: AccuracyEvaluator,
-    private readonly drift: DriftDetector,
     private readonly registry: ModelRegistry,
     private readonly store: ModelArtifactStore,
     private readonly events: RetrainingEvents,
@@ -123,6 +84,14 @@ export class RetrainingMonitor {
     return this.active;
   }
 
+  /** The served models the monitor evaluates: those whose plug-in says where labels are. */
+  get monitored(): LabelledModel[] {
+    return this.registry.models.flatMap((model) =>
+      model.data ? [{ name: model.name, data: model.data }] : [],
+    );
+  }
+
+  /** Ingests the prediction logs and evaluates every monitored model, once across replicas. */
   async run(
     trigger: RunTrigger,
     scheduledFor: Date = new Date(),
@@ -155,10 +124,10 @@ export class RetrainingMonitor {
   ): Promise<RunOutcome> {
     this.active = true;
     try {
-      const evaluation = await this.evaluate(jobRunId, onProgress);
+      const evaluations = await this.evaluateAll(jobRunId, onProgress);
       await this.jobRuns.finish(jobRunId, 'succeeded');
-      await this.announce(evaluation);
-      return { status: 'completed', jobRunId, evaluation };
+      for (const evaluation of evaluations) await this.announce(evaluation);
+      return { status: 'completed', jobRunId, evaluations };
     } catch (error) {
       const message = await this.describeFailure(error);
       const lockTimeout = isLockNotAvailable(error);
@@ -210,13 +179,9 @@ export class RetrainingMonitor {
     }
   }
 
-  /** The stored evaluations, newest first. */
-  async evaluations(limit: number): Promise<StoredEvaluation[]> {
-    const rows = await this.dataSource.query<EvaluationRow[]>(
-      `SELECT * FROM model_evaluations ORDER BY evaluated_at DESC, id DESC LIMIT $1`,
-      [limit],
-    );
-    return rows.map(toEvaluation);
+  /** The model's stored evaluations, newest first. */
+  async history(model: string, limit: number): Promise<Evaluation[]> {
+    return this.evaluations.list(model, limit);
   }
 
   /** The latest job run; one whose process is gone shows as abandoned, never as running. */
@@ -231,101 +196,115 @@ export class RetrainingMonitor {
     return this.jobRuns.lastScheduledSuccess(EVALUATION_JOB);
   }
 
-  /** Sets the gauges from the latest stored evaluation (at start-up, so a restart keeps them). */
+  /** Sets the gauges from each model's latest evaluation (at start-up, so a restart keeps them). */
   async restoreGauges(): Promise<void> {
-    const [latest] = await this.evaluations(1);
-    if (latest) this.metrics.evaluated(latest);
+    for (const { name } of this.monitored) {
+      const [latest] = await this.evaluations.list(name, 1);
+      if (latest) this.metrics.evaluated(latest);
+    }
+  }
+
+  private async evaluateAll(
+    jobRunId: string,
+    onProgress?: IngestionProgressListener,
+  ): Promise<Evaluation[]> {
+    const { lockTimeoutMs } = this.options.monitoring;
+    const models = this.monitored;
+    const referenceOf = await this.references(models.map((m) => m.name));
+    const ingestion = await this.ingester.ingest(onProgress, referenceOf);
+    const updating = performance.now();
+    const outcomes = await this.outcomes.update(models, { lockTimeoutMs });
+    const updateSeconds = (performance.now() - updating) / 1000;
+    const to = new Date();
+    const window = {
+      from: new Date(to.getTime() - this.options.monitoring.windowDays * DAY_MS),
+      to,
+    };
+    const evaluations: Evaluation[] = [];
+    for (const { name } of models) {
+      evaluations.push(
+        await this.evaluate(name, window, referenceOf, {
+          jobRunId,
+          ingestion,
+          outcomes,
+          ingestSeconds: ingestion.seconds,
+          updateSeconds,
+        }),
+      );
+    }
+    return evaluations;
   }
 
   private async evaluate(
-    jobRunId: string,
-    onProgress?: IngestionProgressListener,
-  ): Promise<StoredEvaluation> {
+    model: string,
+    window: EvaluationWindow,
+    referenceOf: ReferenceLookup,
+    run: {
+      jobRunId: string;
+      ingestion: IngestionSummary;
+      outcomes: OutcomeUpdate;
+      ingestSeconds: number;
+      updateSeconds: number;
+    },
+  ): Promise<Evaluation> {
     const { monitoring } = this.options;
-    const model = this.registry.name;
-    const referenceOf = await this.references(model);
-    const ingestion = await this.ingester.ingest(onProgress, referenceOf);
-    const { seconds: updateSeconds, ...outcomes } = await this.outcomes.update({
-      lockTimeoutMs: monitoring.lockTimeoutMs,
-    });
+    const lock = { lockTimeoutMs: monitoring.lockTimeoutMs };
     const evaluating = performance.now();
-    const to = new Date();
-    const window = { from: new Date(to.getTime() - monitoring.windowDays * DAY_MS), to };
-    const metrics = await this.evaluator.evaluate(model, window, {
-      lockTimeoutMs: monitoring.lockTimeoutMs,
-    });
+    const metrics = accuracyEvaluation(await this.outcomes.confusion(model, window, lock), window);
     const version = (await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
     const ofVersion = metrics.versions.find((v) => v.version === version);
-    const drift = version
+    const drift: DriftReport = version
       ? await this.measureDrift(model, version, referenceOf(model, version), window)
-      : undefined;
+      : { status: 'unavailable', predictions: 0, features: [], note: 'no model version' };
     const { recommendation, reasons } = recommend({
       metrics: ofVersion?.metrics,
       version,
       threshold: monitoring.accuracyThreshold,
       minLabelled: monitoring.minLabelled,
-      driftedFeatures: (drift?.features ?? [])
+      driftedFeatures: drift.features
         .filter((f) => f.level === 'significant')
         .map((f) => f.feature),
     });
-    const accuracy = ofVersion && ofVersion.labelled > 0 ? ofVersion.metrics.accuracy : null;
-    const timings = {
-      ingestSeconds: ingestion.seconds,
-      updateSeconds,
-      evaluateSeconds: (performance.now() - evaluating) / 1000,
-    };
-    const [row] = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [
-        `${monitoring.lockTimeoutMs}ms`,
-      ]);
-      return manager.query<EvaluationRow[]>(
-        `INSERT INTO model_evaluations (job_run_id, window_from, window_to, model, model_version,
-         recommendation, reasons, accuracy, labelled, threshold, min_labelled, metrics, drift,
-         ingestion, outcomes, timings)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
-        [
-          jobRunId,
-          window.from,
-          window.to,
-          model,
-          version ?? null,
-          recommendation,
-          JSON.stringify(reasons),
-          accuracy,
-          ofVersion?.labelled ?? 0,
-          monitoring.accuracyThreshold,
-          monitoring.minLabelled,
-          JSON.stringify(metrics),
-          JSON.stringify(
-            drift ?? {
-              status: 'unavailable',
-              predictions: 0,
-              features: [],
-              note: 'no model version',
-            },
-          ),
-          JSON.stringify(ingestion),
-          JSON.stringify(outcomes),
-          JSON.stringify(timings),
-        ],
-      );
-    });
-    return toEvaluation(row);
+    return this.evaluations.insert(
+      {
+        jobRunId: run.jobRunId,
+        model,
+        modelVersion: version,
+        recommendation,
+        reasons,
+        accuracy: ofVersion && ofVersion.labelled > 0 ? ofVersion.metrics.accuracy : undefined,
+        labelled: ofVersion?.labelled ?? 0,
+        threshold: monitoring.accuracyThreshold,
+        minLabelled: monitoring.minLabelled,
+        window: metrics.window,
+        metrics,
+        drift,
+        ingestion: run.ingestion,
+        outcomes: run.outcomes,
+        timings: {
+          ingestSeconds: run.ingestSeconds,
+          updateSeconds: run.updateSeconds,
+          evaluateSeconds: (performance.now() - evaluating) / 1000,
+        },
+      },
+      lock,
+    );
   }
 
   /**
-   * The training references of the served model's versions under MODEL_DIR: the new predictions
-   * are counted by them, and drift compares with them. Read once per version: versions never
-   * change.
+   * The training references of the models' versions under MODEL_DIR: the new predictions are
+   * counted by them, and drift compares with them. Read once per version: versions never change.
    */
-  private async references(model: string): Promise<ReferenceLookup> {
-    for (const version of await this.store.versions(model)) {
-      const key = `${model}\u0000${version}`;
-      if (this.referenceCache.has(key)) continue;
-      try {
-        this.referenceCache.set(key, (await this.store.read(model, version)).manifest.reference);
-      } catch {
-        // A partial or damaged version: its predictions are reported as not counted.
+  private async references(models: readonly string[]): Promise<ReferenceLookup> {
+    for (const model of models) {
+      for (const version of await this.store.versions(model)) {
+        const key = `${model}\u0000${version}`;
+        if (this.referenceCache.has(key)) continue;
+        try {
+          this.referenceCache.set(key, (await this.store.read(model, version)).manifest.reference);
+        } catch {
+          // A partial or damaged version: its predictions are reported as not counted.
+        }
       }
     }
     return (m, version) => this.referenceCache.get(`${m}\u0000${version}`);
@@ -335,7 +314,7 @@ export class RetrainingMonitor {
     model: string,
     version: string,
     reference: ReferenceDistribution | undefined,
-    window: { from: Date; to: Date },
+    window: EvaluationWindow,
   ): Promise<DriftReport> {
     if (!reference) {
       return {
@@ -343,41 +322,33 @@ export class RetrainingMonitor {
         version,
         predictions: 0,
         features: [],
-        note: `no readable manifest of version ${version} under MODEL_DIR: drift needs its training reference`,
+        note: `no readable manifest of version ${version} of ${model}: drift needs its training reference`,
       };
     }
     const { monitoring } = this.options;
-    return this.drift.measure(model, version, reference, window, {
+    const counts = await this.featureCounts.counts(model, version, Object.keys(reference), window, {
+      lockTimeoutMs: monitoring.lockTimeoutMs,
+    });
+    return driftReport(version, reference, counts, {
       moderate: monitoring.psiModerate,
       significant: monitoring.psiSignificant,
       minSample: monitoring.minDriftSample,
-      lockTimeoutMs: monitoring.lockTimeoutMs,
     });
   }
 
-  private async announce(evaluation: StoredEvaluation): Promise<void> {
+  private async announce(evaluation: Evaluation): Promise<void> {
     this.metrics.evaluated(evaluation);
     try {
       this.events.emit(evaluation);
     } catch (error) {
       this.logger.error(`A retraining listener failed: ${(error as Error).message}`);
     }
+    const entry = logEntry(evaluation);
     if (evaluation.recommendation !== 'RETRAIN') {
-      this.logger.log(
-        `Evaluation ${evaluation.id}: ${evaluation.recommendation}. ${evaluation.reasons.join('; ')}`,
-      );
+      this.logger.log(entry.message);
       return;
     }
-    this.logger.warn({
-      message: `RETRAIN recommended for ${evaluation.model} ${evaluation.modelVersion ?? ''}: ${evaluation.reasons.join('; ')}. Train a new version (npm run train), then POST /model/reload.`,
-      event: 'retraining.recommended',
-      evaluationId: evaluation.id,
-      model: evaluation.model,
-      modelVersion: evaluation.modelVersion,
-      accuracy: evaluation.accuracy,
-      labelled: evaluation.labelled,
-      threshold: evaluation.threshold,
-    });
+    this.logger.warn(entry);
     const { monitoring } = this.options;
     await this.webhook.notify(evaluation, {
       url: monitoring.webhookUrl,

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { createLogger, format, Logger as Winston } from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { MleMetrics } from '../metrics/mle-metrics';
-import { PREDICTION_LOG_OPTIONS } from '../mle.constants';
+import { PREDICTION_LOG_OPTIONS } from '../module/mle.constants';
 import { gzipExclusive, keepCompleteLines } from './log-file';
 import { PREDICTION_LOG_FILE_PREFIX, PredictionLogOptions } from './prediction-log.options';
 import { PredictionRecord } from './prediction-record';

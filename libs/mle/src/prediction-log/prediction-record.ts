@@ -5,7 +5,7 @@ export interface PredictionRecord {
   /** When the prediction was made, ISO 8601 UTC. */
   ts: string;
   requestId: string;
-  /** The input id (the sale id) the ground truth is joined on. */
+  /** The input id the ground truth is joined on. */
   inputId: string;
   features: Features;
   prediction: boolean;

@@ -1,10 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MLE_OPTIONS } from '../mle.options';
+import { DEFAULT_MLE_OPTIONS } from '../module/mle.options';
 import { binaryMetrics } from '../metrics/binary-metrics';
 import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
-import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
+import { ModelArtifactStore } from './model-artifact.store';
+import { ModelArtifactError } from './registry.errors';
 import { MANIFEST_FILE } from './model-manifest';
 
 const manifestParts = (createdAt = new Date()) => ({

@@ -4,19 +4,15 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { MLE_OPTIONS } from '../mle.constants';
-import { MleOptions } from '../mle.options';
+import { MLE_OPTIONS } from '../module/mle.constants';
+import { MleOptions } from '../module/mle.options';
 import { ModelService } from '../model.service';
 import { MANIFEST_FILE, MANIFEST_FORMAT, ModelManifest } from './model-manifest';
+import { ModelArtifactError } from './registry.errors';
 
 const CURRENT_FILE = 'current';
 // Versions sort by time as strings: 20261126T163000123Z-1a2b3c.
 const VERSION_PATTERN = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
-
-/** A missing, partial or corrupted artifact; the message says which file and what to do. */
-export class ModelArtifactError extends Error {
-  override name = 'ModelArtifactError';
-}
 
 export function newVersionId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:.]/g, '');
@@ -101,8 +97,9 @@ export class ModelArtifactStore {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return undefined;
       throw new ModelArtifactError(
+        name,
         `${file} ${code === 'EISDIR' ? `is a folder, not a file` : `cannot be read (${code ?? String(error)})`}: ` +
-          `it must be a file naming the version to serve. Replace it with one that names a version (${(await this.versions(name)).join(', ') || 'none yet'}), or train one with \`npm run train\`.`,
+          `it must be a file naming the version to serve (versions: ${(await this.versions(name)).join(', ') || 'none yet'}).`,
       );
     }
   }
@@ -130,7 +127,8 @@ export class ModelArtifactStore {
   async read(name: string, version: string): Promise<{ dir: string; manifest: ModelManifest }> {
     if (!VERSION_PATTERN.test(version)) {
       throw new ModelArtifactError(
-        `"${version}" is not a model version of ${name}. Pick one of: ${(await this.versions(name)).join(', ') || 'none'}.`,
+        name,
+        `"${version.slice(0, 64)}" is not a model version of ${name} (versions: ${(await this.versions(name)).join(', ') || 'none'}).`,
       );
     }
     const dir = join(this.modelRoot(name), version);
@@ -146,9 +144,7 @@ export class ModelArtifactStore {
           : code === 'EISDIR'
             ? `is not usable: ${MANIFEST_FILE} is a folder, not a file`
             : 'has an unreadable manifest.json';
-      throw new ModelArtifactError(
-        `${where} ${reason}. Train a new version with \`npm run train\` or point ${CURRENT_FILE} at another version.`,
-      );
+      throw new ModelArtifactError(name, `${where} ${reason}.`);
     }
     if (
       manifest?.format !== MANIFEST_FORMAT ||
@@ -158,7 +154,8 @@ export class ModelArtifactStore {
       manifest.files === null
     ) {
       throw new ModelArtifactError(
-        `${where} has a manifest for another model, version or format. Train a new version with \`npm run train\`.`,
+        name,
+        `${where} has a manifest for another model, version or format.`,
       );
     }
     for (const [file, expected] of Object.entries(manifest.files)) {
@@ -170,10 +167,7 @@ export class ModelArtifactStore {
             ? 'not the file that was saved (checksum differs)'
             : undefined;
       if (problem) {
-        throw new ModelArtifactError(
-          `${where} is corrupted: ${file} is ${problem}. ` +
-            'Restore it from a backup or train a new version with `npm run train`.',
-        );
+        throw new ModelArtifactError(name, `${where} is corrupted: ${file} is ${problem}.`);
       }
     }
     return { dir, manifest };

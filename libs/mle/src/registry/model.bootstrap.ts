@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { MLE_OPTIONS } from '../mle.constants';
-import { MleOptions } from '../mle.options';
+import { MLE_OPTIONS } from '../module/mle.constants';
+import { MleOptions } from '../module/mle.options';
 import { ModelTrainer } from '../training/model.trainer';
 import { ModelArtifactStore } from './model-artifact.store';
 import { ModelRegistry } from './model.registry';
+import { RegisteredModel } from './registered-model';
 
 /**
- * Puts a model into service when the application starts: the current version, or (in the demo
- * mode) a freshly trained one when there is none. Never fails start-up: without a model the API
- * runs, readiness says so and predictions answer 503 until a version is loaded.
+ * Puts every model into service when the application starts: its current version, or (in the
+ * demo mode) a freshly trained one when there is none. Never fails start-up: a model without a
+ * version is not served (readiness says so, its predictions answer 503) until one is loaded.
  */
 @Injectable()
 export class ModelBootstrap implements OnApplicationBootstrap {
@@ -23,23 +24,25 @@ export class ModelBootstrap implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.loadOnStart) return;
+    for (const model of this.registry.models) await this.serve(model);
+  }
+
+  private async serve(model: RegisteredModel): Promise<void> {
     try {
-      const current = await this.store.currentVersion(this.registry.name);
-      if (!current && this.options.trainWhenMissing) {
-        this.logger.log(
-          `No version of ${this.registry.name} yet: training one on the labelled data`,
-        );
-        const outcome = await this.trainer.train();
+      const current = await this.store.currentVersion(model.name);
+      if (!current && this.options.trainWhenMissing && model.data) {
+        this.logger.log(`No version of ${model.name} yet: training one on the labelled data`);
+        const outcome = await this.trainer.train({ model: model.name });
         const holdout = outcome.candidate.training.holdout;
         this.logger.log(
-          `Trained ${outcome.candidate.version} on ${outcome.candidate.training.rows} rows: holdout accuracy ${holdout.accuracy.toFixed(3)}`,
+          `Trained ${model.name} ${outcome.candidate.version} on ${outcome.candidate.training.rows} rows: holdout accuracy ${holdout.accuracy.toFixed(3)}`,
         );
       }
-      const { manifest } = await this.registry.reload();
+      const { manifest } = await model.reload();
       this.logger.log(`Serving ${manifest.name} version ${manifest.version}`);
     } catch (error) {
       this.logger.warn(
-        `No model is served: ${(error as Error).message} Predictions answer 503 until a version is loaded (POST /model/reload).`,
+        `${model.name} is not served: ${(error as Error).message} Its predictions answer 503 until a version is loaded.`,
       );
     }
   }

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { Features } from '../feature-schema';
 import { Prediction } from '../model.service';
 import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
-import { FakeTrainingDataSource, fakeTrainingRows } from '../testing/fake-training-data.source';
+import { FakeTrainingData, fakeTrainingRows } from '../testing/fake-training.data';
 import { createMleTestingModule } from '../testing/mle-testing.module';
-import { TrainingDataSource } from '../training/training-data.source';
+import { TrainingData } from '../training/training-data.source';
 import { ModelTrainer } from '../training/model.trainer';
-import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
+import { ModelArtifactStore } from './model-artifact.store';
 import { ModelRegistry } from './model.registry';
+import { RegisteredModel } from './registered-model';
+import { ModelArtifactError } from './registry.errors';
 
 /** The fake model, but it predicts only the colours its file lists (as a fitted encoder would). */
 @Injectable()
@@ -46,19 +48,19 @@ async function rewriteModelFile(dir: string, content: string): Promise<void> {
   await writeFile(manifestPath, JSON.stringify(manifest));
 }
 
-describe(ModelRegistry.name, () => {
+describe(RegisteredModel.name, () => {
   let modelDir: string;
   let moduleRef: TestingModule;
-  let registry: ModelRegistry;
+  let registry: RegisteredModel;
   let trainer: ModelTrainer;
-  let data: FakeTrainingDataSource;
+  let data: FakeTrainingData;
 
   beforeEach(async () => {
     modelDir = await mkdtemp(join(tmpdir(), 'mle-registry-'));
     moduleRef = await createMleTestingModule({ modelDir });
-    registry = moduleRef.get(ModelRegistry);
+    registry = moduleRef.get(ModelRegistry).first;
     trainer = moduleRef.get(ModelTrainer);
-    data = moduleRef.get(TrainingDataSource);
+    data = moduleRef.get(TrainingData);
   });
 
   afterEach(async () => {
@@ -73,7 +75,7 @@ describe(ModelRegistry.name, () => {
   }
 
   it('should serve nothing when no version exists', async () => {
-    await expect(registry.reload()).rejects.toThrow(/holds no current version.*npm run train/);
+    await expect(registry.reload()).rejects.toThrow(/holds no current version of fake-model/);
     expect(registry.current).toBeUndefined();
   });
 
@@ -142,9 +144,9 @@ describe(ModelRegistry.name, () => {
     beforeEach(async () => {
       await moduleRef.close();
       moduleRef = await createMleTestingModule({ modelDir }, ColourListModel);
-      registry = moduleRef.get(ModelRegistry);
+      registry = moduleRef.get(ModelRegistry).first;
       trainer = moduleRef.get(ModelTrainer);
-      data = moduleRef.get(TrainingDataSource);
+      data = moduleRef.get(TrainingData);
     });
 
     it('should keep the working model when the new version cannot predict a value the schema allows', async () => {
@@ -157,7 +159,9 @@ describe(ModelRegistry.name, () => {
       );
 
       await expect(registry.reload()).rejects.toThrow(
-        new RegExp(`version ${bad} cannot predict colour="blue": unknown category.*npm run train`),
+        new RegExp(
+          `version ${bad} cannot predict colour="blue": unknown category.*cannot answer every input`,
+        ),
       );
       expect(registry.current?.manifest.version).toBe(good);
       expect(registry.current?.model.predict([{ score: 1, flag: true, colour: 'blue' }])).toEqual([

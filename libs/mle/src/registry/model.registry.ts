@@ -1,94 +1,65 @@
-import { Inject, Injectable, Type } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { MleMetrics } from '../metrics/mle-metrics';
-import { MLE_MODEL_CLASS } from '../mle.constants';
-import { ModelService } from '../model.service';
-import { ModelArtifactError, ModelArtifactStore } from './model-artifact.store';
-import { ModelManifest } from './model-manifest';
-import { findPredictionFailure } from './version-verification';
+import { MLE_PLUGINS } from '../module/mle.constants';
+import { ModelPlugin } from '../plugin/model-plugin';
+import { ModelArtifactStore } from './model-artifact.store';
+import { RegisteredModel } from './registered-model';
+import { UnknownModelError } from './registry.errors';
 
-/** The model being served and its manifest; replaced as a whole on reload. */
-export interface ServedModel {
-  model: ModelService;
-  manifest: ModelManifest;
-}
+const MODEL_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /**
- * Holds the model being served. `reload` loads `current` into a fresh instance and swaps it in
- * only once it is complete and verified: a prediction that has taken the old instance finishes on
- * it, the next one gets the new version, and a failed load leaves the working model in place.
+ * The models this service serves, one per plug-in, in the order the app lists them; the first
+ * is the default model of the routes that name none (`POST /predict`). Filled when the module
+ * initialises (models are created through the container, with their dependencies).
  */
 @Injectable()
-export class ModelRegistry {
-  private served: ServedModel | undefined;
-  private reloading: Promise<ServedModel> | undefined;
-  readonly name: string;
+export class ModelRegistry implements OnModuleInit {
+  private readonly byName = new Map<string, RegisteredModel>();
 
   constructor(
     private readonly moduleRef: ModuleRef,
     private readonly store: ModelArtifactStore,
-    @Inject(MLE_MODEL_CLASS) private readonly modelClass: Type<ModelService>,
     private readonly metrics: MleMetrics,
-    blueprint: ModelService,
-  ) {
-    this.name = blueprint.name;
-  }
+    @Inject(MLE_PLUGINS) private readonly plugins: readonly ModelPlugin[],
+  ) {}
 
-  /** The served model and manifest, or undefined while no version is loaded. */
-  get current(): ServedModel | undefined {
-    return this.served;
-  }
-
-  /** A new, empty instance of the bound model class (with its own dependencies injected). */
-  async createModel(): Promise<ModelService> {
-    return this.moduleRef.create(this.modelClass);
-  }
-
-  /** Loads the current version into a new instance and swaps it in. */
-  async reload(): Promise<ServedModel> {
-    // Concurrent reloads share one load rather than racing to swap.
-    this.reloading ??= this.loadCurrent().finally(() => (this.reloading = undefined));
-    return this.reloading;
-  }
-
-  /**
-   * Loads a version without serving it (training compares the current version with a candidate).
-   * The loaded model must predict every value and bound of its feature schema (see
-   * `findPredictionFailure`): a version that cannot answer what the API accepts is refused here.
-   */
-  async loadVersion(version: string): Promise<ServedModel> {
-    const { dir, manifest } = await this.store.read(this.name, version);
-    const model = await this.createModel();
-    const where = `model ${this.name} version ${version}`;
-    try {
-      await model.load(dir);
-    } catch (error) {
-      throw new ModelArtifactError(
-        `${where} could not be loaded from ${dir}: ${(error as Error).message}. ` +
-          'Train a new version with `npm run train`.',
+  async onModuleInit(): Promise<void> {
+    if (this.plugins.length === 0) throw new Error('No model plug-in is served: list at least one');
+    for (const plugin of this.plugins) {
+      const blueprint = await this.moduleRef.create(plugin.model);
+      const name = blueprint.name;
+      if (!MODEL_NAME.test(name)) {
+        throw new Error(`${plugin.model.name}.name "${name}" must be kebab-case (a-z, 0-9, -)`);
+      }
+      if (this.byName.has(name)) throw new Error(`Two plug-ins serve a model named "${name}"`);
+      this.byName.set(
+        name,
+        new RegisteredModel(plugin, blueprint, this.moduleRef, this.store, this.metrics),
       );
     }
-    model.version = manifest.version;
-    const failure = findPredictionFailure(model);
-    if (failure) {
-      throw new ModelArtifactError(
-        `${where} ${failure}. It cannot answer every input the feature schema accepts: ` +
-          'train a new version with `npm run train`.',
-      );
-    }
-    return { model, manifest };
   }
 
-  private async loadCurrent(): Promise<ServedModel> {
-    const wanted = await this.store.currentVersion(this.name);
-    if (!wanted) {
-      throw new ModelArtifactError(
-        `${this.store.modelRoot(this.name)} holds no current version. Train one with \`npm run train\`.`,
-      );
-    }
-    const next = await this.loadVersion(wanted);
-    this.served = next;
-    this.metrics.serving(next.manifest.name, next.manifest.version);
-    return next;
+  /** Every served model, in the order of the plug-ins. */
+  get models(): RegisteredModel[] {
+    return [...this.byName.values()];
+  }
+
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  /** The default model: the first plug-in's. */
+  get first(): RegisteredModel {
+    const [first] = this.byName.values();
+    return first;
+  }
+
+  /** The model named `name`; `UnknownModelError` (listing the served ones) when none is. */
+  get(name: string): RegisteredModel {
+    const model = this.byName.get(name);
+    if (!model) throw new UnknownModelError(name, this.names);
+    return model;
   }
 }

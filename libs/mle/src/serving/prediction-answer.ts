@@ -1,6 +1,7 @@
 import { Features } from '../feature-schema';
+import type { RegisteredModel } from '../registry/registered-model';
 
-/** An input id: the sale id as a JSON integer, or a string id. */
+/** An input id: a non-negative JSON integer, or a string id. */
 export type InputId = string | number;
 
 /** One instance of a predict request, validated. */
@@ -24,3 +25,11 @@ export type PredictResponse = PredictionAnswer | { predictions: PredictionAnswer
 
 /** What `POST /predict` takes. */
 export type PredictRequest = PredictInstance | { instances: PredictInstance[] };
+
+/** A validated predict request: the model it is for, and its instances in request order. */
+export interface PredictBatch {
+  model: RegisteredModel;
+  instances: PredictInstance[];
+  /** Sent as one instance (answered as one), not as `{ instances }`. */
+  single: boolean;
+}

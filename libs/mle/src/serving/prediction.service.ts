@@ -1,29 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { MleMetrics } from '../metrics/mle-metrics';
-import { ModelRegistry } from '../registry/model.registry';
-import { PredictInstance, PredictionAnswer } from './prediction-answer';
+import { ModelNotLoadedError } from '../registry/registry.errors';
+import { PredictBatch, PredictionAnswer } from './prediction-answer';
 
-/** No model version is loaded: the API answers 503 until one is. */
-export class ModelNotLoadedError extends Error {
-  override name = 'ModelNotLoadedError';
-}
-
-/** Runs validated instances through the served model and shapes the answers. */
+/** Runs validated instances through the served version of their model and shapes the answers. */
 @Injectable()
 export class PredictionService {
-  constructor(
-    private readonly registry: ModelRegistry,
-    private readonly metrics: MleMetrics,
-  ) {}
+  constructor(private readonly metrics: MleMetrics) {}
 
-  predict(instances: readonly PredictInstance[], requestId: string): PredictionAnswer[] {
-    // Take the served model once: a reload during this call does not mix versions.
-    const served = this.registry.current;
-    if (!served) {
-      throw new ModelNotLoadedError(
-        `no version of ${this.registry.name} is loaded. Train one (npm run train), then POST /model/reload.`,
-      );
-    }
+  predict({ model: registered, instances }: PredictBatch, requestId: string): PredictionAnswer[] {
+    // Take the served version once: a reload during this call does not mix versions.
+    const served = registered.current;
+    if (!served) throw new ModelNotLoadedError(registered.name);
     const { model } = served;
     const results = model.predict(instances.map((instance) => instance.features));
     let positives = 0;

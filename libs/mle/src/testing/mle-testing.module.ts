@@ -1,12 +1,13 @@
 import { Type } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { MleModule } from '../mle.module';
-import { MleOptions } from '../mle.options';
+import { MleModule } from '../module/mle.module';
+import { MleOptions } from '../module/mle.options';
 import { ModelService } from '../model.service';
+import { defineModelPlugin } from '../plugin/model-plugin';
 import { FakeModelService } from './fake-model.service';
-import { FakeTrainingDataSource } from './fake-training-data.source';
+import { FakeTrainingData } from './fake-training.data';
 
-/** The kit alone, on a model directory of the test's, with in-memory training data. */
+/** The kit alone (no database), serving `model`, on a model directory of the test's, with in-memory training data. */
 export async function createMleTestingModule(
   options: Partial<MleOptions> & Pick<MleOptions, 'modelDir'>,
   model: Type<ModelService> = FakeModelService,
@@ -14,8 +15,9 @@ export async function createMleTestingModule(
   const moduleRef = await Test.createTestingModule({
     imports: [
       MleModule.forRoot({
-        model,
-        trainingData: FakeTrainingDataSource,
+        plugins: [defineModelPlugin({ model })],
+        database: false,
+        trainingData: FakeTrainingData,
         useOptions: () => ({ loadOnStart: false, ...options }),
       }),
     ],

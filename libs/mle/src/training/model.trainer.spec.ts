@@ -4,24 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelArtifactStore } from '../registry/model-artifact.store';
 import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
-import { FakeTrainingDataSource, fakeTrainingRows } from '../testing/fake-training-data.source';
+import { FakeTrainingData, fakeTrainingRows } from '../testing/fake-training.data';
 import { createMleTestingModule } from '../testing/mle-testing.module';
 import { isHoldout, ModelTrainer, NoTrainingDataError } from './model.trainer';
-import { TrainingDataSource } from './training-data.source';
+import { TrainingData } from './training-data.source';
 
 describe(ModelTrainer.name, () => {
   let modelDir: string;
   let moduleRef: TestingModule;
   let trainer: ModelTrainer;
   let store: ModelArtifactStore;
-  let data: FakeTrainingDataSource;
+  let data: FakeTrainingData;
 
   beforeEach(async () => {
     modelDir = await mkdtemp(join(tmpdir(), 'mle-trainer-'));
     moduleRef = await createMleTestingModule({ modelDir, keepVersions: 10 });
     trainer = moduleRef.get(ModelTrainer);
     store = moduleRef.get(ModelArtifactStore);
-    data = moduleRef.get(TrainingDataSource);
+    data = moduleRef.get(TrainingData);
     data.set(fakeTrainingRows(1_000, 0.5));
   });
 
@@ -76,7 +76,7 @@ describe(ModelTrainer.name, () => {
     expect(outcome.current?.version).toBe(current);
     expect(outcome.current?.holdout.accuracy).toBe(1);
     expect(outcome.candidate.training.holdout.accuracy).toBeLessThan(1);
-    expect(outcome.reason).toMatch(/is below the current version's 1\.0000.*--force/);
+    expect(outcome.reason).toMatch(/is below the current version's 1\.0000.*not promoted/);
     expect(await store.currentVersion('fake-model')).toBe(current);
     expect(await store.versions('fake-model')).toContain(outcome.candidate.version);
   });

@@ -1,16 +1,19 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Features } from '../feature-schema';
 import { BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
-import { MLE_OPTIONS } from '../mle.constants';
-import { MleOptions } from '../mle.options';
+import { MLE_OPTIONS } from '../module/mle.constants';
+import { MleOptions } from '../module/mle.options';
 import { ModelService, TrainingRow } from '../model.service';
 import { buildReferenceDistribution } from '../monitoring/reference-distribution';
 import { ModelArtifactStore } from '../registry/model-artifact.store';
 import { ModelManifest } from '../registry/model-manifest';
 import { ModelRegistry } from '../registry/model.registry';
-import { TrainingDataSource, TrainingRange } from './training-data.source';
+import { RegisteredModel } from '../registry/registered-model';
+import { TrainingData, TrainingRange } from './training-data.source';
 
 export interface TrainOptions extends TrainingRange {
+  /** The model to train; the first served model by default. */
+  model?: string;
   /** Promote even when the candidate is worse than the current version. */
   force?: boolean;
   /** Called as rows arrive (`total` when known). */
@@ -28,8 +31,31 @@ export interface TrainingOutcome {
   pruned: string[];
 }
 
+/** Too few labelled rows to fit and evaluate: the counts say whether to seed or to wait. */
 export class NoTrainingDataError extends Error {
   override name = 'NoTrainingDataError';
+
+  constructor(
+    readonly model: string,
+    /** Labelled rows in the range. */
+    readonly labelled: number,
+    /** Rows in the range, labelled or not. */
+    readonly rows: number,
+    readonly range: TrainingRange,
+  ) {
+    super(
+      `only ${labelled} labelled rows of ${model} (of ${rows} rows) in the range: too few to fit and evaluate`,
+    );
+  }
+}
+
+/** The model's plug-in gives no training data. */
+export class NoTrainingSourceError extends Error {
+  override name = 'NoTrainingSourceError';
+
+  constructor(readonly model: string) {
+    super(`the plug-in of ${model} gives no data to train on`);
+  }
 }
 
 /** FNV-1a of the id: a stable, uniform split that does not depend on row order. */
@@ -59,22 +85,24 @@ export class ModelTrainer {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly store: ModelArtifactStore,
+    private readonly trainingData: TrainingData,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
-    @Optional() private readonly data?: TrainingDataSource,
   ) {}
 
+  /** Trains a new version of `options.model` (the first served model by default). */
   async train(options: TrainOptions = {}): Promise<TrainingOutcome> {
-    if (!this.data) {
-      throw new Error('No TrainingDataSource is bound: pass `trainingData` to MleModule.forRoot.');
-    }
+    const registered = options.model ? this.registry.get(options.model) : this.registry.first;
+    const name = registered.name;
+    const data = this.trainingData.for(registered);
+    if (!data) throw new NoTrainingSourceError(name);
     const started = performance.now();
     const range = { from: options.from, to: options.to };
-    const total = await this.data.count(range);
+    const total = await data.count(range);
     const train: TrainingRow[] = [];
     const holdout: TrainingRow[] = [];
     let first: Date | undefined;
     let last: Date | undefined;
-    for await (const row of this.data.rows(range)) {
+    for await (const row of data.rows(range)) {
       (isHoldout(row.id, this.options.holdoutFraction) ? holdout : train).push(row);
       first ??= row.at;
       last = row.at;
@@ -84,12 +112,14 @@ export class ModelTrainer {
     options.onProgress?.(train.length + holdout.length, total);
     if (train.length === 0 || holdout.length === 0) {
       throw new NoTrainingDataError(
-        `only ${train.length + holdout.length} labelled rows in the range: too few to fit and evaluate. ` +
-          'Widen --from/--to, or wait for labels (sales are labelled 30 days after they happen).',
+        name,
+        train.length + holdout.length,
+        await data.countAll(range),
+        range,
       );
     }
 
-    const candidate = await this.registry.createModel();
+    const candidate = await registered.createModel();
     const fit = await candidate.fit(train);
     const candidateHoldout = evaluate(candidate, holdout);
     const features: Features[] = train.map((row) => row.features);
@@ -109,7 +139,7 @@ export class ModelTrainer {
       reference: buildReferenceDistribution(candidate.featureSchema, features),
     });
 
-    const outcome = await this.compareWithCurrent(manifest, holdout);
+    const outcome = await this.compareWithCurrent(registered, manifest, holdout);
     const decision = this.decide(outcome, options.force ?? false);
     if (decision.promoted) await this.store.promote(manifest.name, manifest.version);
     const pruned = await this.store.prune(manifest.name);
@@ -117,13 +147,14 @@ export class ModelTrainer {
   }
 
   private async compareWithCurrent(
+    registered: RegisteredModel,
     candidate: ModelManifest,
     holdout: readonly TrainingRow[],
   ): Promise<Pick<TrainingOutcome, 'candidate' | 'current' | 'currentUnavailable'>> {
     const version = await this.store.currentVersion(candidate.name);
     if (!version) return { candidate };
     try {
-      const current = await this.registry.loadVersion(version);
+      const current = await registered.loadVersion(version);
       return { candidate, current: { version, holdout: evaluate(current.model, holdout) } };
     } catch (error) {
       return { candidate, currentUnavailable: (error as Error).message };
@@ -162,7 +193,7 @@ export class ModelTrainer {
     }
     return {
       promoted: false,
-      reason: `holdout accuracy ${accuracy(candidate.training.holdout)} is below the current version's ${accuracy(current.holdout)}; kept as ${candidate.version} (use --force to promote it anyway)`,
+      reason: `holdout accuracy ${accuracy(candidate.training.holdout)} is below the current version's ${accuracy(current.holdout)}; kept as ${candidate.version}, not promoted`,
     };
   }
 }

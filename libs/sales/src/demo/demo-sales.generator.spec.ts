@@ -3,7 +3,7 @@ import {
   DEMO_SALES_COPY_COLUMNS,
   generateDemoSales,
   reorderProbability,
-  toCopyLine,
+  toCopyValues,
   type DemoSaleRow,
   type DemoSalesOptions,
 } from './demo-sales.generator';
@@ -79,6 +79,8 @@ function accuracy(
   return rows.filter((row) => predict(row) === row.reordered).length / rows.length;
 }
 
+const line = (row: DemoSaleRow) => JSON.stringify(toCopyValues(row));
+
 describe(generateDemoSales.name, () => {
   const drifting = generate({ rows: 20_000, driftFrom: DRIFT_FROM });
   const labelled = drifting.filter(isLabelled);
@@ -103,7 +105,7 @@ describe(generateDemoSales.name, () => {
     const b = generate({ seed: 2 });
 
     // Assert
-    const same = a.filter((row, i) => toCopyLine(row) === toCopyLine(b[i])).length;
+    const same = a.filter((row, i) => line(row) === line(b[i])).length;
     expect(same).toBe(0);
   });
 
@@ -112,7 +114,7 @@ describe(generateDemoSales.name, () => {
     const plain = generate({ rows: 20_000 });
 
     // Act
-    const changed = drifting.filter((row, i) => toCopyLine(row) !== toCopyLine(plain[i]));
+    const changed = drifting.filter((row, i) => line(row) !== line(plain[i]));
 
     // Assert
     expect(changed.length).toBeGreaterThan(0);
@@ -297,7 +299,7 @@ describe(reorderProbability.name, () => {
   });
 });
 
-describe(toCopyLine.name, () => {
+describe(toCopyValues.name, () => {
   const unlabelled: DemoSaleRow = {
     soldAt: new Date('2026-02-20T13:45:06.789Z'),
     customerId: 100_042,
@@ -314,35 +316,44 @@ describe(toCopyLine.name, () => {
     labelUpdatedAt: null,
   };
 
-  it('should write \\N for the label columns when the row is unlabelled', () => {
+  it('should give null for the label columns when the row is unlabelled', () => {
     // Act
-    const line = toCopyLine(unlabelled);
+    const values = toCopyValues(unlabelled);
 
     // Assert
-    expect(line).toBe(
-      '2026-02-20T13:45:06.789Z\t100042\tcentral\tpartner\telectronics\t1299.00\t1\t12.50\tt\t0\t3\t\\N\t\\N\n',
-    );
-    expect(line.split('\t')).toHaveLength(DEMO_SALES_COPY_COLUMNS.length);
+    expect(values).toEqual([
+      new Date('2026-02-20T13:45:06.789Z'),
+      100042,
+      'central',
+      'partner',
+      'electronics',
+      '1299.00',
+      1,
+      '12.50',
+      true,
+      0,
+      3,
+      null,
+      null,
+    ]);
+    expect(values).toHaveLength(DEMO_SALES_COPY_COLUMNS.length);
   });
 
-  it('should write t/f and the label timestamp when the row is labelled', () => {
+  it('should give the label and its time when the row is labelled', () => {
     // Arrange
     const row: DemoSaleRow = {
       ...unlabelled,
-      soldAt: new Date('2025-12-01T00:00:00.000Z'),
       unitPrice: 0.5,
       discountPct: 0,
-      promo: false,
       reordered: false,
       labelUpdatedAt: new Date('2025-12-31T00:00:00.000Z'),
     };
 
     // Act
-    const line = toCopyLine(row);
+    const values = toCopyValues(row);
 
     // Assert
-    expect(line).toBe(
-      '2025-12-01T00:00:00.000Z\t100042\tcentral\tpartner\telectronics\t0.50\t1\t0.00\tf\t0\t3\tf\t2025-12-31T00:00:00.000Z\n',
-    );
+    expect(values.slice(5, 8)).toEqual(['0.50', 1, '0.00']);
+    expect(values.slice(-2)).toEqual([false, new Date('2025-12-31T00:00:00.000Z')]);
   });
 });

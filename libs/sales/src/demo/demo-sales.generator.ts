@@ -1,3 +1,4 @@
+import type { CopyValue, DemoOptions, Features } from '@app/mle';
 import {
   CHANNELS,
   LABEL_DELAY_DAYS,
@@ -27,16 +28,11 @@ export interface DemoSaleRow {
   labelUpdatedAt: Date | null;
 }
 
-export interface DemoSalesOptions {
-  rows: number;
-  seed: number;
-  /** Rows fall in [now - days, now); the last LABEL_DELAY_DAYS days are unlabelled. */
-  now: Date;
-  /** Length of the window in days; 180 by default. */
-  days?: number;
-  /** From this instant on, the hidden rule and the channel mix change (concept drift). */
-  driftFrom?: Date;
-}
+/**
+ * Rows fall in [now - days, now) (180 days by default); the last LABEL_DELAY_DAYS days are
+ * unlabelled. From `driftFrom` on, the hidden rule and the channel mix change (concept drift).
+ */
+export type DemoSalesOptions = DemoOptions;
 
 /** The features the hidden rule reads. */
 export type DemoSaleFeatures = Pick<
@@ -50,7 +46,7 @@ export type DemoSaleFeatures = Pick<
   | 'itemsInBasket'
 >;
 
-/** Column order of `toCopyLine`, for `COPY sales (...) FROM STDIN`. */
+/** Column order of `toCopyValues`, for `COPY sales (...) FROM STDIN`. */
 export const DEMO_SALES_COPY_COLUMNS = [
   'sold_at',
   'customer_id',
@@ -295,29 +291,38 @@ export function* generateDemoSales(options: DemoSalesOptions): Generator<DemoSal
   }
 }
 
-/** One line of `COPY sales (DEMO_SALES_COPY_COLUMNS) FROM STDIN` text format, newline included. */
-export function toCopyLine(row: DemoSaleRow): string {
-  return (
-    [
-      row.soldAt.toISOString(),
-      String(row.customerId),
-      row.region,
-      row.channel,
-      row.productCategory,
-      row.unitPrice.toFixed(2),
-      String(row.quantity),
-      row.discountPct.toFixed(2),
-      copyBoolean(row.promo),
-      String(row.customerTenureDays),
-      String(row.itemsInBasket),
-      row.reordered === null ? '\\N' : copyBoolean(row.reordered),
-      row.labelUpdatedAt === null ? '\\N' : row.labelUpdatedAt.toISOString(),
-    ].join('\t') + '\n'
-  );
+/** A row's values in the order of `DEMO_SALES_COPY_COLUMNS` (prices and percentages with two decimals, as the columns keep them). */
+export function toCopyValues(row: DemoSaleRow): CopyValue[] {
+  return [
+    row.soldAt,
+    row.customerId,
+    row.region,
+    row.channel,
+    row.productCategory,
+    row.unitPrice.toFixed(2),
+    row.quantity,
+    row.discountPct.toFixed(2),
+    row.promo,
+    row.customerTenureDays,
+    row.itemsInBasket,
+    row.reordered,
+    row.labelUpdatedAt,
+  ];
 }
 
-function copyBoolean(value: boolean): string {
-  return value ? 't' : 'f';
+/** A row's features, keyed as the model's schema names them (the columns of `sales`). */
+export function demoSaleFeatures(row: DemoSaleRow): Features {
+  return {
+    region: row.region,
+    channel: row.channel,
+    product_category: row.productCategory,
+    unit_price: row.unitPrice,
+    quantity: row.quantity,
+    discount_pct: row.discountPct,
+    promo: row.promo,
+    customer_tenure_days: row.customerTenureDays,
+    items_in_basket: row.itemsInBasket,
+  };
 }
 
 // Heavy buyers: the first 5% of the customers make 30% of the purchases on top of their share

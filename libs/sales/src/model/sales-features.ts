@@ -1,6 +1,5 @@
-import type { Features, FeatureSchema } from '@app/mle';
+import type { FeatureSchema } from '@app/mle';
 import { CHANNELS, PRODUCT_CATEGORIES, REGIONS } from '../sale.constants';
-import type { Sale } from '../sale.entity';
 
 /**
  * The sales model's features: the columns of `sales` under the same names, as JSON carries them.
@@ -17,18 +16,3 @@ export const SALES_FEATURE_SCHEMA: FeatureSchema = [
   { name: 'customer_tenure_days', type: 'integer', min: 0, max: 36_500 },
   { name: 'items_in_basket', type: 'integer', min: 1, max: 10_000 },
 ];
-
-/** A stored sale's features, keyed as the schema names them. */
-export function saleFeatures(sale: Sale): Features {
-  return {
-    region: sale.region,
-    channel: sale.channel,
-    product_category: sale.productCategory,
-    unit_price: sale.unitPrice,
-    quantity: sale.quantity,
-    discount_pct: sale.discountPct,
-    promo: sale.promo,
-    customer_tenure_days: sale.customerTenureDays,
-    items_in_basket: sale.itemsInBasket,
-  };
-}

@@ -1,26 +1,18 @@
-import { binaryMetrics, findPredictionFailure, isHoldout, TrainingRow } from '@app/mle';
+import { TrainingRow } from '@app/mle';
+import {
+  binaryMetrics,
+  demoTrainingRows,
+  findPredictionFailure,
+  isHoldout,
+} from '@app/mle/testing';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DemoSaleRow, generateDemoSales } from '../demo/demo-sales.generator';
-import { Sale } from '../sale.entity';
+import { salesDemo } from '../demo/sales.demo';
 import { PARAMETERS_FILE, SalesModel } from './sales.model';
-import { saleFeatures } from './sales-features';
 
 const now = new Date(Date.UTC(2026, 2, 1));
 const driftFrom = new Date(Date.UTC(2026, 0, 1));
-
-function trainingRows(rows: Iterable<DemoSaleRow>): TrainingRow[] {
-  const out: TrainingRow[] = [];
-  let id = 0;
-  for (const row of rows) {
-    id += 1;
-    if (row.reordered === null) continue;
-    const sale = { ...row, id: String(id), customerId: String(row.customerId) } as Sale;
-    out.push({ id: sale.id, features: saleFeatures(sale), label: row.reordered, at: row.soldAt });
-  }
-  return out;
-}
 
 function accuracy(model: SalesModel, rows: readonly TrainingRow[]): number {
   const predictions = model.predict(rows.map((r) => r.features));
@@ -30,7 +22,7 @@ function accuracy(model: SalesModel, rows: readonly TrainingRow[]): number {
 }
 
 describe(SalesModel.name, () => {
-  const rows = trainingRows(generateDemoSales({ rows: 20_000, seed: 42, now, driftFrom }));
+  const rows = demoTrainingRows(salesDemo, { rows: 20_000, seed: 42, now, driftFrom });
   const before = rows.filter((r) => r.at < driftFrom);
   const after = rows.filter((r) => r.at >= driftFrom);
   const train = before.filter((r) => !isHoldout(r.id, 0.2));

@@ -1,9 +1,17 @@
-import { FitReport, Features, ModelService, Prediction, TrainingRow } from '@app/mle';
+import {
+  FeatureEncoder,
+  FeatureEncoderJson,
+  fitLogisticRegression,
+  FitReport,
+  Features,
+  ModelService,
+  Prediction,
+  predictProbability,
+  TrainingRow,
+} from '@app/mle';
 import { Injectable } from '@nestjs/common';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FeatureEncoder, FeatureEncoderJson } from './feature-encoder';
-import { fitLogisticRegression, predictProbability } from './logistic-regression';
 import { SALES_FEATURE_SCHEMA } from './sales-features';
 
 export const PARAMETERS_FILE = 'parameters.json';

@@ -5,7 +5,7 @@ export class PredictionAnswerDto {
   id!: number | string;
 
   @ApiProperty({
-    description: 'The predicted class: will the customer reorder within 30 days?',
+    description: "The predicted class (what it means is the model's: see its description).",
     example: true,
   })
   prediction!: boolean;
@@ -13,7 +13,7 @@ export class PredictionAnswerDto {
   @ApiProperty({ description: 'Probability of `true`.', example: 0.87 })
   probability!: number;
 
-  @ApiProperty({ example: 'sales-reorder' })
+  @ApiProperty({ description: 'The model that answered.' })
   model!: string;
 
   @ApiProperty({ example: '20261126T164231734Z-3545a8' })

@@ -8,7 +8,7 @@ const record: PredictionRecord = {
   features: { region: 'north', unit_price: 9.99, promo: true },
   prediction: true,
   probability: 0.82,
-  model: 'sales-reorder',
+  model: 'test-model',
   modelVersion: 'v1',
   latencyMs: 1.5,
 };
@@ -33,7 +33,7 @@ describe(parsePredictionLine.name, () => {
   });
 
   it.each([
-    ['a NUL in a text field', { model: 'sales\u0000' }],
+    ['a NUL in a text field', { model: 'test\u0000' }],
     ['a NUL in a feature name', { features: { 'a\u0000': 1 } }],
     ['a lone surrogate in a feature value', { features: { region: '\ud800' } }],
     ['a missing latency', { latencyMs: undefined }],

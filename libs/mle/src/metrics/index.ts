@@ -1,0 +1,3 @@
+export * from './binary-metrics';
+export * from './metrics.registry';
+export * from './mle-metrics';

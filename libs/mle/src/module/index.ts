@@ -1,0 +1,3 @@
+export * from './mle.constants';
+export * from './mle.module';
+export * from './mle.options';

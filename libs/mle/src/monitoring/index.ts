@@ -1,0 +1,12 @@
+export * from './accuracy';
+export * from './drift';
+export * from './evaluation';
+export * from './evaluation.scheduler';
+export * from './evaluation.views';
+export * from './monitoring.options';
+export * from './prediction-log.ingester';
+export * from './reference-distribution';
+export * from './retraining-webhook.notifier';
+export * from './retraining.events';
+export * from './retraining.monitor';
+export type { JobRun, RunTrigger } from './repositories/job-run.repository';

@@ -1,0 +1,3 @@
+export * from './prediction-log.options';
+export * from './prediction-log.writer';
+export * from './prediction-record';

@@ -1,0 +1,2 @@
+export * from './model.trainer';
+export * from './training-data.source';
