@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /**
  * An ordinary user's id, for the tests that run the service without root's rights (root ignores
@@ -36,17 +36,27 @@ function reachableByOthers(path: string): boolean {
   }
 }
 
+/** The folder whose `node_modules` the project uses: its own, or the nearest above it. */
+function modulesRoot(project: string): string {
+  for (let dir = project; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) return dir;
+    if (dirname(dir) === dir) return project;
+  }
+}
+
 /**
- * As root, when the project cannot be reached by other users, binds it under `runDir` (which is
- * 0755) and records the place for `projectPath`. Elsewhere, nothing to do.
+ * As root, when the project cannot be reached by other users, binds it (with the folder its
+ * `node_modules` is in) under `runDir` (which is 0755) and records the place for `projectPath`.
+ * Elsewhere, nothing to do.
  */
 export async function shareProjectWithOtherUsers(runDir: string): Promise<void> {
   const project = resolve('.');
   if (process.getuid?.() !== 0 || reachableByOthers(project)) return;
+  const root = modulesRoot(project);
   const bound = join(runDir, 'project');
   await mkdir(bound);
-  execFileSync('mount', ['--bind', project, bound]);
-  process.env.MLE_TEST_PROJECT_DIR = bound;
+  execFileSync('mount', ['--bind', root, bound]);
+  process.env.MLE_TEST_PROJECT_DIR = join(bound, relative(root, project));
 }
 
 /** Unmounts every file system mounted under `dir` (binds, and tmpfs a failed test left). */

@@ -1,4 +1,4 @@
-import { PredictionLogIngester } from '@app/mle/monitoring/prediction-log.ingester';
+import { PredictionLogIngester } from '@app/mle/monitoring';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmod, chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { AddressInfo, createServer } from 'node:net';

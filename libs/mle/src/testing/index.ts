@@ -1,6 +1,6 @@
 // Doubles for tests of the kit, the app and plug-ins.
 export { binaryMetrics } from '../metrics/binary-metrics';
-export { demoTrainingRows } from '../data/demo.seeder';
+export { demoTrainingRows, seedDemoData } from '../data/demo.seeder';
 export { isHoldout } from '../training/model.trainer';
 export { findPredictionFailure } from '../registry/version-verification';
 export { churnTestPlugin } from './churn/churn.plugin';

@@ -1,4 +1,4 @@
-import { seedDemoData } from '@app/mle/data';
+import { seedDemoData } from '@app/mle/testing';
 import { DataSource } from 'typeorm';
 import { openTestDataSource } from '../../../../test/test-database';
 import { salesDemo } from './sales.demo';

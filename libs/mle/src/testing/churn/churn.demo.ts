@@ -9,6 +9,7 @@ export interface DemoSubscription {
   monthlyFee: number;
   tenureMonths: number;
   supportTickets: number;
+  autopay: boolean;
   churned: boolean | null;
 }
 
@@ -35,7 +36,8 @@ function random(seed: number): () => number {
 function churnLogit(s: Omit<DemoSubscription, 'churned' | 'startedAt'>, drifted: boolean): number {
   const tickets = (s.supportTickets - 2) / 1.5;
   const tenure = (Math.log1p(s.tenureMonths) - 2.5) / 1;
-  const logit = 0.2 + 2.2 * tickets - 1.8 * tenure + (s.plan === 'basic' ? 0.6 : 0);
+  const logit =
+    0.3 + 3 * tickets - 2.4 * tenure + (s.plan === 'basic' ? 0.8 : 0) - (s.autopay ? 1 : 0);
   return drifted ? -logit : logit;
 }
 
@@ -52,6 +54,7 @@ export function* generateSubscriptions(options: DemoOptions): Generator<DemoSubs
       monthlyFee: Math.round((FEES[plan] + next() * 5) * 100) / 100,
       tenureMonths: Math.floor(-Math.log(1 - next()) * 18),
       supportTickets: Math.floor(-Math.log(1 - next()) * 2),
+      autopay: next() < 0.6,
     };
     const drifted = options.driftFrom !== undefined && startedAt >= options.driftFrom;
     const p = 1 / (1 + Math.exp(-churnLogit(features, drifted)));
@@ -70,14 +73,15 @@ export function subscriptionFeatures(s: DemoSubscription): Features {
     monthly_fee: s.monthlyFee,
     tenure_months: s.tenureMonths,
     support_tickets: s.supportTickets,
+    autopay: s.autopay,
   };
 }
 
 /** Subscriptions into `churn_subscriptions`; the known outcomes into `churn_outcomes`. */
 export const churnDemo: DemoData<DemoSubscription> = {
   examples: [
-    { plan: 'basic', monthly_fee: 9.99, tenure_months: 3, support_tickets: 4 },
-    { plan: 'premium', monthly_fee: 49, tenure_months: 40, support_tickets: 0 },
+    { plan: 'basic', monthly_fee: 9.99, tenure_months: 3, support_tickets: 4, autopay: false },
+    { plan: 'premium', monthly_fee: 49, tenure_months: 40, support_tickets: 0, autopay: true },
   ],
   generate: generateSubscriptions,
   describe: (s) => ({ features: subscriptionFeatures(s), label: s.churned, at: s.startedAt }),
@@ -86,12 +90,20 @@ export const churnDemo: DemoData<DemoSubscription> = {
     let id = 0;
     await writer.copy(
       'churn_subscriptions',
-      ['id', 'started_at', 'plan', 'monthly_fee', 'tenure_months', 'support_tickets'],
+      ['id', 'started_at', 'plan', 'monthly_fee', 'tenure_months', 'support_tickets', 'autopay'],
       (function* () {
         for (const s of rows) {
           id += 1;
           if (s.churned !== null) outcomes.push([id, s.churned]);
-          yield [id, s.startedAt, s.plan, s.monthlyFee, s.tenureMonths, s.supportTickets];
+          yield [
+            id,
+            s.startedAt,
+            s.plan,
+            s.monthlyFee,
+            s.tenureMonths,
+            s.supportTickets,
+            s.autopay,
+          ];
         }
       })(),
     );

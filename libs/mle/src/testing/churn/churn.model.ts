@@ -13,6 +13,7 @@ export const CHURN_FEATURE_SCHEMA: FeatureSchema = [
   { name: 'monthly_fee', type: 'number', min: 0, max: 1_000 },
   { name: 'tenure_months', type: 'integer', min: 0, max: 600 },
   { name: 'support_tickets', type: 'integer', min: 0, max: 1_000 },
+  { name: 'autopay', type: 'boolean' },
 ];
 
 interface ChurnParameters {

@@ -19,7 +19,8 @@ export class CreateChurnTables1796000000000 implements MigrationInterface {
         plan            text         NOT NULL,
         monthly_fee     numeric(8,2) NOT NULL,
         tenure_months   int          NOT NULL,
-        support_tickets int          NOT NULL
+        support_tickets int          NOT NULL,
+        autopay         boolean      NOT NULL
       )`);
     await queryRunner.query(
       `CREATE INDEX churn_subscriptions_started_at_idx ON churn_subscriptions (started_at, id)`,
