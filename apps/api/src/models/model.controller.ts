@@ -41,7 +41,10 @@ export class ModelController {
   @HttpCode(200)
   @UseGuards(OpsTokenGuard)
   @ApiBearerAuth(OPS_TOKEN_SCHEME)
-  @ApiOperation({ summary: "Load the model's current version from MODEL_DIR and serve it", description: RELOAD_DESCRIPTION })
+  @ApiOperation({
+    summary: "Load the model's current version from MODEL_DIR and serve it",
+    description: RELOAD_DESCRIPTION,
+  })
   @ApiParam({ name: 'model', description: 'A served model (GET /models lists them).' })
   @ApiResponse({ status: 401, description: 'Missing or wrong ops token.' })
   @ApiResponse({ status: 403, description: 'OPS_TOKEN is not set: ops endpoints are disabled.' })
@@ -67,7 +70,10 @@ export class ModelController {
   @HttpCode(200)
   @UseGuards(OpsTokenGuard)
   @ApiBearerAuth(OPS_TOKEN_SCHEME)
-  @ApiOperation({ summary: "Load the default model's current version from MODEL_DIR and serve it", description: RELOAD_DESCRIPTION })
+  @ApiOperation({
+    summary: "Load the default model's current version from MODEL_DIR and serve it",
+    description: RELOAD_DESCRIPTION,
+  })
   @ApiResponse({ status: 401, description: 'Missing or wrong ops token.' })
   @ApiResponse({ status: 403, description: 'OPS_TOKEN is not set: ops endpoints are disabled.' })
   @ApiResponse({
