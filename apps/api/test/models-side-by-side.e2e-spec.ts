@@ -161,10 +161,25 @@ describe('Several models served side by side (e2e)', () => {
 
   it('should describe each model in the OpenAPI document, from its feature schema', async () => {
     const doc = (await http().get('/docs-json').expect(200)).body as {
-      paths: Record<string, { post?: { requestBody: { content: Record<string, unknown> } } }>;
-      components: { schemas: Record<string, Record<string, unknown>> };
+      paths: Record<
+        string,
+        {
+          get?: { security?: unknown[] };
+          post?: { requestBody: { content: Record<string, unknown> } };
+        }
+      >;
+      components: {
+        schemas: Record<string, Record<string, unknown>>;
+        securitySchemes: Record<string, { bearerFormat?: string; description?: string }>;
+      };
     };
     expect(doc.paths['/models/{model}/predict']).toBeUndefined();
+    // The tokens are opaque secrets, not JWTs; the status token is optional.
+    for (const scheme of Object.values(doc.components.securitySchemes)) {
+      expect(scheme.bearerFormat).not.toBe('JWT');
+      expect(scheme.description).toMatch(/not a JWT/);
+    }
+    expect(doc.paths['/retraining/status'].get?.security).toContainEqual({});
     for (const [i, name] of names.entries()) {
       expect(doc.paths[`/models/${name}/predict`]?.post).toBeDefined();
       const features = Object.entries(doc.components.schemas).find(

@@ -1,6 +1,7 @@
 import { FeatureSpec } from '@app/mle';
 import { RegisteredModel } from '@app/mle/registry';
 import { DocumentBuilder, OpenAPIObject } from '@nestjs/swagger';
+import { STRING_ID } from '../predict/dto/predict-request.dto';
 
 /** The security schemes of the document: two opaque bearer tokens. */
 export const OPS_TOKEN_SCHEME = 'opsToken';
@@ -24,6 +25,7 @@ export function documentConfig() {
       {
         type: 'http',
         scheme: 'bearer',
+        bearerFormat: 'opaque',
         description:
           'OPS_TOKEN, an opaque secret of the deployment (not a JWT): `Authorization: Bearer $OPS_TOKEN`. ' +
           'Without OPS_TOKEN the ops endpoints are disabled.',
@@ -34,6 +36,7 @@ export function documentConfig() {
       {
         type: 'http',
         scheme: 'bearer',
+        bearerFormat: 'opaque',
         description:
           'RETRAINING_STATUS_TOKEN, an opaque secret (not a JWT). Optional: the status is open ' +
           'unless it is set; it (or OPS_TOKEN) gives the full view.',
@@ -87,7 +90,7 @@ function modelRequest(
         description: `The ${model.wording.inputId} the ground truth will be joined on.`,
         oneOf: [
           { type: 'integer', minimum: 0 },
-          { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' },
+          { type: 'string', pattern: STRING_ID.source },
         ],
       },
       features: ref(`${prefix}Features`),

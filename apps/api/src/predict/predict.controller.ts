@@ -5,8 +5,17 @@ import {
   PredictResponse,
 } from '@app/mle/serving';
 import { Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { BatchPredictionDto, PredictionAnswerDto } from './dto/predict-response.dto';
 import { PredictBody } from './predict-body.decorator';
 import { PredictRequestPipe } from './predict-request.pipe';
 
@@ -22,6 +31,15 @@ const RESPONSES = [
 ];
 
 const ApiPredictResponses = (): MethodDecorator => (target, key, descriptor) => {
+  ApiOkResponse({
+    description: 'One answer, or `{ predictions }` in request order for a batch.',
+    schema: {
+      oneOf: [
+        { $ref: getSchemaPath(PredictionAnswerDto) },
+        { $ref: getSchemaPath(BatchPredictionDto) },
+      ],
+    },
+  })(target, key, descriptor);
   for (const response of RESPONSES) ApiResponse(response)(target, key, descriptor);
 };
 
@@ -32,6 +50,7 @@ const ApiPredictResponses = (): MethodDecorator => (target, key, descriptor) => 
  * `PredictionLogger` logs it; this only renders it.
  */
 @ApiTags('predict')
+@ApiExtraModels(PredictionAnswerDto, BatchPredictionDto)
 @Controller()
 export class PredictController {
   constructor(private readonly predictions: PredictionService) {}

@@ -1,13 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  ArrayNotEmpty,
-  IsArray,
-  IsObject,
-  registerDecorator,
-  ValidateNested,
-  ValidationOptions,
-} from 'class-validator';
+import { IsObject, registerDecorator, ValidationOptions } from 'class-validator';
 
 export const STRING_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -31,33 +22,15 @@ export function IsInputId(options?: ValidationOptions): PropertyDecorator {
 }
 
 /**
- * One instance of a predict request. Its `features` are checked against the model's feature
- * schema (the OpenAPI document lists them per model); a missing field is reported by the pipe.
+ * The envelope of one instance of a predict request, as class-validator checks it. Its
+ * `features` are checked against the model's feature schema, and each model's request schema is
+ * in the OpenAPI document (generated from that schema, see http/openapi.ts); a missing field is
+ * reported by the pipe, in the model's words.
  */
 export class PredictInstanceDto {
-  @ApiProperty({
-    description: 'The input id the ground truth will be joined on.',
-    oneOf: [
-      { type: 'integer', minimum: 0 },
-      { type: 'string', pattern: STRING_ID.source },
-    ],
-  })
   @IsInputId()
   id!: number | string;
 
-  @ApiProperty({ description: "The model's features by name.", type: Object })
   @IsObject({ message: 'must be an object of features' })
   features!: Record<string, unknown>;
-}
-
-export class BatchPredictRequestDto {
-  @ApiProperty({
-    type: [PredictInstanceDto],
-    description: 'At most MAX_BATCH (default 1000) instances; answered in the same order.',
-  })
-  @IsArray({ message: 'must be an array of { id, features }' })
-  @ArrayNotEmpty({ message: 'must hold at least one instance' })
-  @ValidateNested({ each: true })
-  @Type(() => PredictInstanceDto)
-  instances!: PredictInstanceDto[];
 }
