@@ -5,6 +5,7 @@ import { PredictionLogWriter } from '@app/mle/prediction-log';
 import { ModelRegistry } from '@app/mle/registry';
 import { churnTestPlugin } from '@app/mle/testing';
 import { ModelTrainer } from '@app/mle/training';
+import { salesReorder } from '@app/sales';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -16,8 +17,10 @@ import { createTestApp, modelName, TestApp } from './test-app';
 
 const OPS = 'test-ops-token-0123456789';
 const DAY = 86_400_000;
-// The served plug-ins and the kit's test plug-in, in one process (the list, once each).
-const plugins: ModelPlugin[] = [...new Set([...SERVED_MODELS, churnTestPlugin])];
+// The served plug-ins and the kit's test plug-in, in one process (the list, once each); when
+// the test plug-in is all that is served, the sales one joins it so two models share the process.
+const together = [...new Set([...SERVED_MODELS, churnTestPlugin])];
+const plugins: ModelPlugin[] = together.length > 1 ? together : [...together, salesReorder];
 const names = plugins.map(modelName);
 
 // The whole loop for every model of one service: train, predict through both routes, log,
