@@ -1,4 +1,4 @@
-import autocannon, { Result } from 'autocannon';
+import autocannon from 'autocannon';
 import { ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -6,26 +6,32 @@ import { join, resolve } from 'node:path';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
 
-// npm run bench — HTTP throughput and latency of POST /predict, measured with autocannon on this
-// machine (the load generator shares the cores with the service). Scenarios run one after
-// another against a service this script starts and stops itself.
-// An input of the default model that passes validation.
+// npm run bench — HTTP throughput and latency of POST /predict with autocannon on this machine
+// (the load generator shares the cores with the service). Every variant (the plain handler, the
+// service with its layers added one at a time, the whole service with one and two workers) is
+// started once and kept running idle; then the variants are measured in turn, round after round,
+// so a slow minute of a shared machine falls on every variant alike. Each figure is the median
+// over the rounds; within a round, req/s is the median of the per-second rates.
 const FEATURES = SERVED_MODELS[0].demo?.examples[0] ?? {};
 const CONNECTIONS = 50;
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP_S = 3;
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
+  for (let i = 0; i < 1800; i++) {
     if (child.exitCode !== null) throw new Error(`the process exited with code ${child.exitCode}`);
     const ok = await fetch(url).then(
-      (r) => r.ok,
+      async (r) => {
+        await r.body?.cancel();
+        return r.ok;
+      },
       () => false,
     );
     if (ok) return;
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`${url} did not answer within 2 minutes`);
+  throw new Error(`${url} did not answer within 3 minutes`);
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -35,49 +41,78 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-function run(url: string, body: string): Promise<Result> {
-  return autocannon({
-    url,
-    method: 'POST',
-    connections: CONNECTIONS,
-    duration: DURATION_S,
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
+interface Variant {
+  label: string;
+  url: string;
+  body: string;
+  batch: number;
 }
 
-interface Scenario {
-  name: string;
+interface Sample {
+  requestsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  failed: number;
+}
+
+interface Figures {
   requestsPerSecond: number;
   predictionsPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
-  non2xx: number;
-  errors: number;
+  /** Non-2xx answers and errors over every round. */
+  failed: number;
 }
 
-async function measure(name: string, url: string, body: string, batch: number): Promise<Scenario> {
-  process.stderr.write(`  ${name}: warming up ${WARMUP_S} s, measuring ${DURATION_S} s…\n`);
-  await autocannon({
-    url,
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+async function load(variant: Variant, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url: variant.url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: WARMUP_S,
+    duration: seconds,
     headers: { 'content-type': 'application/json' },
-    body,
+    body: variant.body,
   });
-  const result = await run(url, body);
-  // The median of the per-second request rates: robust to a noisy second on a shared machine.
-  const requestsPerSecond = result.requests.p50;
   return {
-    name,
-    requestsPerSecond,
-    predictionsPerSecond: requestsPerSecond * batch,
+    requestsPerSecond: result.requests.p50,
     latencyP50Ms: result.latency.p50,
     latencyP99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
+    failed: result.non2xx + result.errors,
   };
+}
+
+function summarise(variant: Variant, samples: Sample[]): Figures {
+  const requestsPerSecond = median(samples.map((s) => s.requestsPerSecond));
+  return {
+    requestsPerSecond,
+    predictionsPerSecond: requestsPerSecond * variant.batch,
+    latencyP50Ms: median(samples.map((s) => s.latencyP50Ms)),
+    latencyP99Ms: median(samples.map((s) => s.latencyP99Ms)),
+    failed: samples.reduce((sum, s) => sum + s.failed, 0),
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
+
+function table(rows: { label: string; figures: Figures; against?: Figures }[]): string {
+  const lines = [
+    '| variant | req/s | predictions/s | p50 | p99 | vs the row above | failed |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { label, figures: f, against } of rows) {
+    const vs = against ? pct(f.requestsPerSecond / against.requestsPerSecond) : '';
+    lines.push(
+      `| ${label} | ${fmt(f.requestsPerSecond)} | ${fmt(f.predictionsPerSecond)} | ${f.latencyP50Ms} ms | ${f.latencyP99Ms} ms | ${vs} | ${f.failed} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -85,83 +120,151 @@ async function main(): Promise<void> {
   // The embedded server runs as the `postgres` user, which must traverse this folder.
   await chmod(work, 0o711);
   const children: ChildProcess[] = [];
-  const start = async (script: string, env: Record<string, string>, ready: string) => {
+  const base = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    EMBEDDED_PG_DIR: join(work, 'postgres'),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    MODEL_DIR: join(work, 'models'),
+    LOG_DIR: join(work, 'logs'),
+    MAX_BATCH: '1000',
+    WORKERS: '1',
+  };
+  /** Starts a process on a port of its own; resolves with its origin once it answers `ready`. */
+  const start = async (script: string, env: Record<string, string>, ready = '/health/ready') => {
+    const port = await freePort();
     const child = spawn(process.execPath, [resolve(script)], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...base, ...env, PORT: String(port) },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);
-    await waitFor(ready, child);
-    return child;
+    const origin = `http://127.0.0.1:${port}`;
+    await waitFor(`${origin}${ready}`, child);
+    return origin;
   };
+  const single = JSON.stringify({ id: 1001, features: FEATURES });
+  const batch100 = JSON.stringify({
+    instances: Array.from({ length: 100 }, (_, i) => ({ id: i + 1, features: FEATURES })),
+  });
+  const service = 'dist/apps/api/src/main.js';
+  const layered = 'dist/bench/layers.server.js';
   try {
-    const port = await freePort();
-    const base = {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      EMBEDDED_PG_DIR: join(work, 'postgres'),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      MODEL_DIR: join(work, 'models'),
-      LOG_DIR: join(work, 'logs'),
-      MAX_BATCH: '1000',
-    };
-    const url = `http://127.0.0.1:${port}/predict`;
-    const single = JSON.stringify({ id: 1001, features: FEATURES });
-    const batch100 = JSON.stringify({
-      instances: Array.from({ length: 100 }, (_, i) => ({ id: i + 1, features: FEATURES })),
-    });
+    // The first start seeds the embedded database and trains the model; the others reuse both.
     process.stderr.write('Starting the service (embedded PostgreSQL, demo data, trained model)…\n');
-    let service = await start(
-      'dist/apps/api/src/main.js',
-      base,
-      `http://127.0.0.1:${port}/health/ready`,
-    );
-    const loggingOn = await measure('single, logging on', url, single, 1);
-    const batch = await measure('batch of 100, logging on', url, batch100, 100);
-    await stop(service);
+    const full = await start(service, {});
+    process.stderr.write('Starting the variants…\n');
+    const plain = await start('dist/bench/plain-handler.server.js', {}, '/health');
+    const bare = await start(layered, { BENCH_LAYERS: '', PREDICTION_LOG: 'off' });
+    const logged = await start(layered, { BENCH_LAYERS: '' });
+    const metered = await start(layered, { BENCH_LAYERS: 'metrics' });
+    const unlogged = await start(service, { PREDICTION_LOG: 'off' });
+    const twoWorkers = await start(service, { WORKERS: '2' });
 
-    service = await start(
-      'dist/apps/api/src/main.js',
-      { ...base, PREDICTION_LOG: 'off' },
-      `http://127.0.0.1:${port}/health/ready`,
-    );
-    const loggingOff = await measure('single, logging off', url, single, 1);
-    await stop(service);
-
-    const plainPort = await freePort();
-    process.stderr.write('Starting the plain-handler baseline…\n');
-    const plain = await start(
-      'dist/bench/plain-handler.server.js',
-      { MODEL_DIR: base.MODEL_DIR, PORT: String(plainPort) },
-      `http://127.0.0.1:${plainPort}/health`,
-    );
-    const plainUrl = `http://127.0.0.1:${plainPort}/predict`;
-    const baseline = await measure(
-      'plain handler (no validation, logging or metrics)',
-      plainUrl,
-      single,
-      1,
-    );
-    await stop(plain);
-
-    const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
-    const report = {
-      machine: { cores: cpus().length, node: process.version },
-      settings: {
-        connections: CONNECTIONS,
-        durationSeconds: DURATION_S,
-        statistic: 'median of per-second rates',
-      },
-      scenarios: [loggingOn, loggingOff, batch, baseline],
-      ratios: {
-        loggingOnToOff: ratio(loggingOn.requestsPerSecond, loggingOff.requestsPerSecond),
-        fullPipelineToPlainHandler: ratio(loggingOn.requestsPerSecond, baseline.requestsPerSecond),
-      },
+    const v = (label: string, origin: string, path = '/predict', body = single): Variant => ({
+      label,
+      url: `${origin}${path}`,
+      body,
+      batch: body === single ? 1 : 100,
+    });
+    const variants = {
+      plain: v('plain Nest-Fastify handler', plain),
+      validation: v('+ validation', bare, '/bench/validated'),
+      interceptor: v('+ interceptor', bare),
+      logging: v('+ logging', logged),
+      metrics: v('+ metrics', metered),
+      full: v('+ headers: the service', full),
+      unlogged: v('the service, logging off', unlogged),
+      batch: v('the service, batches of 100', full, '/predict', batch100),
+      workers: v('the service, 2 workers', twoWorkers),
+      workersBatch: v('the service, 2 workers, batches of 100', twoWorkers, '/predict', batch100),
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    type Name = keyof typeof variants;
+    const names = Object.keys(variants) as Name[];
+    const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Record<
+      Name,
+      Sample[]
+    >;
+    for (let round = 1; round <= ROUNDS; round++) {
+      process.stderr.write(`Round ${round} of ${ROUNDS} (${names.length} variants)…\n`);
+      for (const name of names) {
+        if (round === 1) await load(variants[name], WARMUP_S);
+        const sample = await load(variants[name], DURATION_S);
+        samples[name].push(sample);
+        process.stderr.write(
+          `  ${variants[name].label}: ${fmt(sample.requestsPerSecond)} req/s, p99 ${sample.latencyP99Ms} ms\n`,
+        );
+      }
+    }
+    const f = Object.fromEntries(
+      names.map((name) => [name, summarise(variants[name], samples[name])]),
+    ) as Record<Name, Figures>;
+
+    const goals = [
+      {
+        goal: 'the service ≥ 80% of the plain handler',
+        measured: pct(f.full.requestsPerSecond / f.plain.requestsPerSecond),
+        met: f.full.requestsPerSecond >= 0.8 * f.plain.requestsPerSecond,
+      },
+      {
+        goal: 'the service: p99 < 25 ms, nothing failed',
+        measured: `p99 ${f.full.latencyP99Ms} ms, ${f.full.failed} failed`,
+        met: f.full.latencyP99Ms < 25 && f.full.failed === 0,
+      },
+      {
+        goal: 'logging costs ≤ 5% (logging on ≥ 0.95 × off)',
+        measured: pct(f.full.requestsPerSecond / f.unlogged.requestsPerSecond),
+        met: f.full.requestsPerSecond >= 0.95 * f.unlogged.requestsPerSecond,
+      },
+      {
+        goal: 'batches of 100 ≥ 150,000 predictions/s, p99 < 100 ms',
+        measured: `${fmt(f.batch.predictionsPerSecond)}/s, p99 ${f.batch.latencyP99Ms} ms`,
+        met: f.batch.predictionsPerSecond >= 150_000 && f.batch.latencyP99Ms < 100,
+      },
+    ];
+    const out = [
+      `POST /predict, autocannon -c ${CONNECTIONS}, ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s per variant.`,
+      `Medians over the rounds; req/s is the median of per-second rates. ${cpus().length} cores, Node ${process.version}; the load generator shares the cores.`,
+      '',
+      'Each layer added in turn (one worker):',
+      '',
+      table([
+        { label: 'plain Nest-Fastify handler', figures: f.plain },
+        {
+          label: '+ validation (pipe, request id, error filter)',
+          figures: f.validation,
+          against: f.plain,
+        },
+        {
+          label: '+ PredictionLogger interceptor (log off)',
+          figures: f.interceptor,
+          against: f.validation,
+        },
+        { label: '+ prediction log', figures: f.logging, against: f.interceptor },
+        { label: '+ metrics hook', figures: f.metrics, against: f.logging },
+        { label: '+ security headers: the service', figures: f.full, against: f.metrics },
+      ]),
+      '',
+      'The service:',
+      '',
+      table([
+        { label: 'single, logging off', figures: f.unlogged },
+        { label: 'single, logging on', figures: f.full, against: f.unlogged },
+        { label: 'single, WORKERS=2', figures: f.workers, against: f.full },
+        { label: 'batches of 100', figures: f.batch },
+        { label: 'batches of 100, WORKERS=2', figures: f.workersBatch, against: f.batch },
+      ]),
+      '',
+      'Goals (one worker):',
+      '',
+      ...goals.map((g) => `- ${g.met ? 'met    ' : 'NOT MET'}  ${g.goal}: ${g.measured}`),
+      '',
+      `${goals.filter((g) => g.met).length} of ${goals.length} goals met.`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    await Promise.all(children.map(stop));
+    // The first process owns the embedded database: it stops last.
+    for (const child of children.slice(1).reverse()) await stop(child);
+    if (children[0]) await stop(children[0]);
     await rm(work, { recursive: true, force: true });
   }
 }

@@ -24,6 +24,11 @@ const DOCS_PATH = '/docs';
 
 export interface CreateAppOptions extends AppOptions {
   logger?: LoggerService | LogLevel[] | false;
+  /**
+   * The response hooks, all on unless switched off here: the benchmark (`npm run bench`) serves
+   * the app without them to measure what each costs. Configuration never switches them off.
+   */
+  hooks?: { metrics?: boolean; securityHeaders?: boolean };
 }
 
 /**
@@ -75,13 +80,16 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   useIdentityJsonParser(fastify);
   new RefusedBodyDrain(env.BODY_DRAIN_LIMIT).attach(fastify);
-  fastify.addHook('onSend', (request, reply, payload, done) => {
-    void reply
-      .headers(securityHeadersFor(request.url, DOCS_PATH))
-      .header('x-request-id', request.id);
-    done(null, payload);
-  });
-  app.get(HttpMetrics).attach(fastify);
+  const hooks = { metrics: true, securityHeaders: true, ...options.hooks };
+  if (hooks.securityHeaders) {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      void reply
+        .headers(securityHeadersFor(request.url, DOCS_PATH))
+        .header('x-request-id', request.id);
+      done(null, payload);
+    });
+  }
+  if (hooks.metrics) app.get(HttpMetrics).attach(fastify);
   app.get(MetricsRegistry); // registered before the first request
 
   app.useGlobalFilters(new ProblemDetailsFilter(app.get(HttpAdapterHost)));

@@ -1,6 +1,6 @@
 import { ModelPlugin } from '@app/mle';
 import { MleModule } from '@app/mle/module';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Env } from './config/env.validation';
 import { mleOptions } from './config/mle-options';
@@ -15,11 +15,13 @@ import { SERVED_MODELS } from './served-models';
 export interface AppOptions {
   /** The plug-ins to serve; SERVED_MODELS unless a test serves others. */
   plugins?: readonly ModelPlugin[];
+  /** Modules served beside the app's own (the benchmark's layered routes). */
+  imports?: ModuleMetadata['imports'];
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ plugins = SERVED_MODELS }: AppOptions = {}): DynamicModule {
+  static forRoot({ plugins = SERVED_MODELS, imports = [] }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -34,6 +36,7 @@ export class AppModule {
         MetricsModule,
         RetrainingModule,
         HealthModule,
+        ...imports,
       ],
     };
   }
