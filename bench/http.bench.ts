@@ -169,7 +169,8 @@ async function main(): Promise<void> {
     const variants = {
       plain: v('plain Nest-Fastify handler', plain),
       validation: v('+ validation', bare, '/bench/validated'),
-      interceptor: v('+ interceptor', bare),
+      noop: v('+ a no-op interceptor', bare, '/bench/noop'),
+      interceptor: v('+ PredictionLogger', bare),
       logging: v('+ logging', logged),
       metrics: v('+ metrics', metered),
       full: v('+ headers: the service', full),
@@ -179,7 +180,9 @@ async function main(): Promise<void> {
       workersBatch: v('the service, 2 workers, batches of 100', twoWorkers, '/predict', batch100),
     };
     type Name = keyof typeof variants;
-    const names = Object.keys(variants) as Name[];
+    // BENCH_VARIANTS=interceptor,logging measures only those (for a quick comparison).
+    const only = process.env.BENCH_VARIANTS?.split(',');
+    const names = (Object.keys(variants) as Name[]).filter((n) => !only || only.includes(n));
     const samples = Object.fromEntries(names.map((name) => [name, [] as Sample[]])) as Record<
       Name,
       Sample[]
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (only) return;
     const f = Object.fromEntries(
       names.map((name) => [name, summarise(variants[name], samples[name])]),
     ) as Record<Name, Figures>;
@@ -235,9 +239,14 @@ async function main(): Promise<void> {
           against: f.plain,
         },
         {
-          label: '+ PredictionLogger interceptor (log off)',
-          figures: f.interceptor,
+          label: "+ a no-op interceptor (Nest's interceptor pipeline)",
+          figures: f.noop,
           against: f.validation,
+        },
+        {
+          label: '+ PredictionLogger instead (log off)',
+          figures: f.interceptor,
+          against: f.noop,
         },
         { label: '+ prediction log', figures: f.logging, against: f.interceptor },
         { label: '+ metrics hook', figures: f.metrics, against: f.logging },

@@ -2,6 +2,11 @@ import { IsObject, registerDecorator, ValidationOptions } from 'class-validator'
 
 export const STRING_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** Whether `value` is an input id: a non-negative safe JSON integer, or a STRING_ID string. */
+export const isInputId = (value: unknown): boolean =>
+  (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
+  (typeof value === 'string' && STRING_ID.test(value));
+
 /** An input id: a non-negative JSON integer, or a string of 1–128 letters, digits and `_.:-`. */
 export function IsInputId(options?: ValidationOptions): PropertyDecorator {
   return (target, property) =>
@@ -13,11 +18,7 @@ export function IsInputId(options?: ValidationOptions): PropertyDecorator {
         message: 'must be a non-negative integer or a string of 1-128 letters, digits, _ . : -',
         ...options,
       },
-      validator: {
-        validate: (value: unknown) =>
-          (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
-          (typeof value === 'string' && STRING_ID.test(value)),
-      },
+      validator: { validate: isInputId },
     });
 }
 
