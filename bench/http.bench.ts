@@ -8,7 +8,7 @@ import { freePort } from './free-port';
 
 // npm run bench — HTTP throughput and latency of POST /predict with autocannon on this machine
 // (the load generator shares the cores with the service). Every variant (the plain handler, the
-// service with its layers added one at a time, the whole service with one and two workers) is
+// service with its layers added one at a time, and the whole service) is
 // started once and kept running idle; then the variants are measured in turn, round after round,
 // so a slow minute of a shared machine falls on every variant alike. Each figure is the median
 // over the rounds; within a round, req/s is the median of the per-second rates.
@@ -128,7 +128,6 @@ async function main(): Promise<void> {
     MODEL_DIR: join(work, 'models'),
     LOG_DIR: join(work, 'logs'),
     MAX_BATCH: '1000',
-    WORKERS: '1',
   };
   /** Starts a process on a port of its own; resolves with its origin once it answers `ready`. */
   const start = async (script: string, env: Record<string, string>, ready = '/health/ready') => {
@@ -158,7 +157,6 @@ async function main(): Promise<void> {
     const logged = await start(layered, { BENCH_LAYERS: '' });
     const metered = await start(layered, { BENCH_LAYERS: 'metrics' });
     const unlogged = await start(service, { PREDICTION_LOG: 'off' });
-    const twoWorkers = await start(service, { WORKERS: '2' });
 
     const v = (label: string, origin: string, path = '/predict', body = single): Variant => ({
       label,
@@ -176,8 +174,6 @@ async function main(): Promise<void> {
       full: v('+ headers: the service', full),
       unlogged: v('the service, logging off', unlogged),
       batch: v('the service, batches of 100', full, '/predict', batch100),
-      workers: v('the service, 2 workers', twoWorkers),
-      workersBatch: v('the service, 2 workers, batches of 100', twoWorkers, '/predict', batch100),
     };
     type Name = keyof typeof variants;
     // BENCH_VARIANTS=interceptor,logging measures only those (for a quick comparison).
@@ -229,7 +225,7 @@ async function main(): Promise<void> {
       `POST /predict, autocannon -c ${CONNECTIONS}, ${WARMUP_S} s warm-up, then ${ROUNDS} rounds of ${DURATION_S} s per variant.`,
       `Medians over the rounds; req/s is the median of per-second rates. ${cpus().length} cores, Node ${process.version}; the load generator shares the cores.`,
       '',
-      'Each layer added in turn (one worker):',
+      'Each layer added in turn:',
       '',
       table([
         { label: 'plain Nest-Fastify handler', figures: f.plain },
@@ -258,12 +254,10 @@ async function main(): Promise<void> {
       table([
         { label: 'single, logging off', figures: f.unlogged },
         { label: 'single, logging on', figures: f.full, against: f.unlogged },
-        { label: 'single, WORKERS=2', figures: f.workers, against: f.full },
         { label: 'batches of 100', figures: f.batch },
-        { label: 'batches of 100, WORKERS=2', figures: f.workersBatch, against: f.batch },
       ]),
       '',
-      'Goals (one worker):',
+      'Goals:',
       '',
       ...goals.map((g) => `- ${g.met ? 'met    ' : 'NOT MET'}  ${g.goal}: ${g.measured}`),
       '',

@@ -42,7 +42,6 @@ async function main(): Promise<void> {
     EMBEDDED_PG_PORT: String(await freePort()),
     MODEL_DIR: join(work, 'models'),
     LOG_DIR: join(work, 'logs'),
-    WORKERS: '1',
   };
   const profiles = join(work, 'profiles');
   try {
