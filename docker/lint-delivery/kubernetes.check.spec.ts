@@ -141,8 +141,8 @@ describe(checkKubernetes.name, () => {
     ],
     [
       'a variable is one the API does not read',
-      { [CONFIG]: [["MAX_BATCH: '1000'", "MAX_BATCH: '1000'\n  WORKERS: '4'"]] },
-      /the API does not read WORKERS/,
+      { [CONFIG]: [["MAX_BATCH: '1000'", "MAX_BATCH: '1000'\n  THREADS: '4'"]] },
+      /the API does not read THREADS/,
     ],
     [
       'the Deployment reads no ConfigMap',

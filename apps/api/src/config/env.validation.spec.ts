@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { EnvValidationError, validateEnv } from './env.validation';
 
 describe(validateEnv.name, () => {
@@ -48,6 +49,18 @@ describe(validateEnv.name, () => {
     expect(validateEnv({ EVALUATION_LOCK_TIMEOUT: '0.5' }).EVALUATION_LOCK_TIMEOUT).toBe(0.5);
     expect(() => validateEnv({ EVALUATION_LOCK_TIMEOUT: '0' })).toThrow(
       /EVALUATION_LOCK_TIMEOUT="0": must not be less than 0.1/,
+    );
+  });
+
+  it('should run one worker by default, one per core with auto, and refuse 0 or a word', () => {
+    expect(validateEnv({}).WORKERS).toBe(1);
+    expect(validateEnv({ WORKERS: '2' }).WORKERS).toBe(2);
+    expect(validateEnv({ WORKERS: 'auto' }).WORKERS).toBe(availableParallelism());
+    expect(() => validateEnv({ WORKERS: '0' })).toThrow(
+      /WORKERS="0": must be 1 or more, or auto \(one per core\)/,
+    );
+    expect(() => validateEnv({ WORKERS: 'many' })).toThrow(
+      /WORKERS="many": must be a whole number, or auto/,
     );
   });
 

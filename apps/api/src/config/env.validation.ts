@@ -21,6 +21,7 @@ import {
   ValidationArguments,
   ValidationError,
 } from 'class-validator';
+import { availableParallelism } from 'node:os';
 import { showSetting } from './mask-secrets';
 
 export const NODE_ENVS = ['development', 'production', 'test'] as const;
@@ -90,6 +91,18 @@ export class Env {
   @IsString()
   @IsNotEmpty()
   HOST: string = '0.0.0.0';
+
+  /**
+   * Worker processes behind the one port (node:cluster); `auto` is one per core. Each has its own
+   * prediction-log file set; SIGTERM to the primary drains them all.
+   */
+  @Transform(({ obj, value }: { obj: Record<string, unknown>; value: unknown }) =>
+    obj.WORKERS === 'auto' ? availableParallelism() : obj.WORKERS === '' ? 1 : value,
+  )
+  @Min(1, { message: 'WORKERS must be 1 or more, or auto (one per core)' })
+  @Max(64)
+  @IsInt({ message: 'WORKERS must be a whole number, or auto (one per core)' })
+  WORKERS: number = 1;
 
   /** postgres://user:password@host:port/db. Unset: an embedded PostgreSQL is started. */
   @Transform(emptyToUndefined)

@@ -1,6 +1,15 @@
 import { ModelNotLoadedError, ModelRegistry, RegisteredModel } from '@app/mle/registry';
-import { Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  InternalServerErrorException,
+  Param,
+  Post,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PeerSync } from '../cluster/peer-sync';
 import { OPS_TOKEN_SCHEME } from '../http/openapi';
 import { OpsTokenGuard } from '../ops/ops-token.guard';
 import { modelSummary, versionSummary } from './model-summary';
@@ -8,18 +17,20 @@ import { modelSummary, versionSummary } from './model-summary';
 const RELOAD_DESCRIPTION =
   'In-flight predictions finish on the old version. Before it serves, the version is checked: its files match their checksums, ' +
   'its parameters load, and it predicts (finite probabilities in [0, 1]) inputs covering every category, boolean and bound of the feature schema. ' +
-  'A version that fails is refused (409, naming the version and the reason) and the old one keeps serving.';
+  'A version that fails is refused (409, naming the version and the reason) and the old one keeps serving. ' +
+  'With several worker processes (WORKERS) every worker reloads before the answer.';
 
-async function reload(model: RegisteredModel) {
-  const { manifest } = await model.reload();
-  return versionSummary(manifest);
-}
+const INCOMPLETE_RELOAD =
+  'WORKERS > 1: the version serves in the worker that took the request, but another worker could not reload it (the detail says which and why) and keeps serving its version; send the reload again.';
 
 /** The served models: what they are, which version each serves, and reloading one. */
 @ApiTags('models')
 @Controller()
 export class ModelController {
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly peers: PeerSync,
+  ) {}
 
   @Get('models')
   @ApiOperation({
@@ -50,8 +61,9 @@ export class ModelController {
   @ApiResponse({ status: 403, description: 'OPS_TOKEN is not set: ops endpoints are disabled.' })
   @ApiResponse({ status: 404, description: 'No such model.' })
   @ApiResponse({ status: 409, description: 'The current version is not usable; nothing changed.' })
+  @ApiResponse({ status: 500, description: INCOMPLETE_RELOAD })
   reloadModel(@Param('model') name: string) {
-    return reload(this.registry.get(name));
+    return this.reloadEverywhere(this.registry.get(name));
   }
 
   @Get('model')
@@ -81,7 +93,21 @@ export class ModelController {
     description:
       'The current version is missing, corrupted, cannot be loaded or cannot predict a value the feature schema accepts; nothing changed.',
   })
+  @ApiResponse({ status: 500, description: INCOMPLETE_RELOAD })
   reload() {
-    return reload(this.registry.first);
+    return this.reloadEverywhere(this.registry.first);
+  }
+
+  /** Reloads the model here, then in every other worker (WORKERS > 1) before answering. */
+  private async reloadEverywhere(model: RegisteredModel) {
+    const { manifest } = await model.reload();
+    const failures = await this.peers.modelReloaded(model.name);
+    if (failures.length) {
+      throw new InternalServerErrorException(
+        `${model.name} version ${manifest.version} serves in worker ${process.pid}, but not everywhere: ${failures.join('; ')}. ` +
+          `Those workers keep serving the version they had; POST the reload again.`,
+      );
+    }
+    return versionSummary(manifest);
   }
 }

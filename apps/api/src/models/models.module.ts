@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module';
 import { OpsModule } from '../ops/ops.module';
 import { ModelController } from './model.controller';
 
 @Module({
-  imports: [OpsModule],
+  imports: [OpsModule, ClusterModule],
   controllers: [ModelController],
 })
 export class ModelsModule {}

@@ -5,6 +5,13 @@ import { gaugeValues } from '../monitoring/evaluation.views';
 import { RECOMMENDATIONS } from '../monitoring/monitoring.options';
 import { MetricsRegistry } from './metrics.registry';
 
+// When the registries of several processes of one service are merged (prom-client's
+// AggregatorRegistry), each holds these gauges with the same value: the merge takes the highest
+// instead of the sum (counters and histograms are summed). `max` rather than `first`: the result
+// does not depend on which process answered first, and while a reload reaches the processes one
+// after another, every version being served shows 1.
+const SAME_IN_EVERY_PROCESS = 'max';
+
 /** The kit's Prometheus metrics (base units, `_total` counters, low-cardinality labels). */
 @Injectable()
 export class MleMetrics {
@@ -31,24 +38,28 @@ export class MleMetrics {
       name: 'mle_model_info',
       help: 'The model version being served (value 1).',
       labelNames: ['model', 'version'],
+      aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
     });
     this.accuracy = new Gauge({
       name: 'mle_model_accuracy_ratio',
       help: 'Accuracy of the current version on its labelled predictions in the evaluation window.',
       labelNames: ['model', 'version'],
+      aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
     });
     this.labelled = new Gauge({
       name: 'mle_model_labelled_predictions',
       help: 'Labelled predictions of the current version in the evaluation window.',
       labelNames: ['model', 'version'],
+      aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
     });
     this.recommendation = new Gauge({
       name: 'mle_retraining_recommendation',
       help: 'The latest retraining recommendation (1 for the current one: OK, RETRAIN or INSUFFICIENT_DATA).',
       labelNames: ['model', 'recommendation'],
+      aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
     });
   }

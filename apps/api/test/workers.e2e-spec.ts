@@ -1,0 +1,439 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../../bench/free-port';
+import { runService } from '../../../test/cli';
+import {
+  createScratchDatabase,
+  dropScratchDatabase,
+  migrateTestDatabase,
+  testDatabaseUrl,
+} from '../../../test/test-database';
+import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
+
+const OPS = 'test-ops-token-0123456789';
+const MODEL = modelName();
+// The prediction log's file names: predictions-<host>-<pid>-<generation>-<date>.jsonl.
+const LOG_FILE = new RegExp(
+  `^predictions-${hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/[.]/g, '\\.')}-(\\d+)-`,
+);
+
+interface LoggedLine {
+  requestId: string;
+  inputId: string;
+  probability: number;
+}
+
+/** The prediction-log lines of `dir`, by the pid of the process that wrote them. */
+async function linesByPid(dir: string): Promise<Map<number, LoggedLine[]>> {
+  const byPid = new Map<number, LoggedLine[]>();
+  for (const file of await readdir(dir)) {
+    const pid = LOG_FILE.exec(file)?.[1];
+    if (!pid) continue;
+    const text = await readFile(join(dir, file), 'utf8');
+    const lines = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as LoggedLine);
+    byPid.set(Number(pid), [...(byPid.get(Number(pid)) ?? []), ...lines]);
+  }
+  return byPid;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const total = (byPid: Map<number, LoggedLine[]>) =>
+  [...byPid.values()].reduce((sum, lines) => sum + lines.length, 0);
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/**
+ * One request on a connection of its own (`agent: false`): the primary hands each new
+ * connection to the next worker, so a run of them reaches every worker.
+ */
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((done, fail) => {
+    const req = httpRequest(
+      {
+        agent: false,
+        port,
+        host: '127.0.0.1',
+        method,
+        path,
+        headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', fail);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+/** The values of a metric in a Prometheus text, one per label set. */
+function metric(text: string, name: string): number[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+}
+
+/** The service with WORKERS=2, spawned as in production; its JSON log lines are read. */
+class Service {
+  readonly exited: Promise<number | null>;
+  private output = '';
+  private readonly messages: string[] = [];
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly logDir: string,
+    readonly modelDir: string,
+  ) {
+    this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
+    child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk));
+  }
+
+  static async start(databaseUrl = testDatabaseUrl()): Promise<Service> {
+    const logDir = await mkdtemp(join(tmpdir(), 'mle-workers-logs-'));
+    const modelDir = await modelDirWithModels();
+    const port = await freePort();
+    const child = spawn(process.execPath, [resolve('dist/apps/api/src/main.js')], {
+      env: {
+        ...process.env,
+        // JSON log lines: the primary says when each worker listens, and their pids.
+        NODE_ENV: 'production',
+        WORKERS: '2',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        MODEL_DIR: modelDir,
+        LOG_DIR: logDir,
+        OPS_TOKEN: OPS,
+        EVALUATION_CRON: 'off',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const service = new Service(child, port, logDir, modelDir);
+    await service.logged(/^Workers +2 workers behind the one port/, 60_000);
+    return service;
+  }
+
+  /** What the service printed, for a failing test. */
+  get text(): string {
+    return this.output;
+  }
+
+  /** The messages of its log lines so far, in order. */
+  get logLines(): readonly string[] {
+    return this.messages;
+  }
+
+  /** The pids of the workers that said they listen, in order. */
+  get listening(): number[] {
+    return this.messages.flatMap((m) => /^Worker (\d+) listening$/.exec(m)?.[1] ?? []).map(Number);
+  }
+
+  /** Resolves with the first log message (now or later) that matches. */
+  logged(pattern: RegExp, ms = 30_000): Promise<string> {
+    return until(
+      `a log line ${pattern} (output so far:\n${this.output.slice(-3000)})`,
+      async () => {
+        if (this.child.exitCode !== null) throw new Error(`the service exited:\n${this.output}`);
+        return this.messages.find((m) => pattern.test(m));
+      },
+      ms,
+    );
+  }
+
+  predict(id: number): Promise<Answer> {
+    return call(this.port, 'POST', '/predict', { id, features }, { 'x-request-id': `w-${id}` });
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  private keep(chunk: Buffer): void {
+    const text = chunk.toString();
+    this.output += text;
+    globalThis.testLogLines?.push(...text.split('\n').filter(Boolean));
+    for (const line of text.split('\n')) {
+      try {
+        const { message } = JSON.parse(line) as { message?: unknown };
+        if (typeof message === 'string') this.messages.push(message);
+      } catch {
+        // Not a log line (the one-line failure message on stderr).
+      }
+    }
+  }
+}
+
+describe('Several workers behind one port: WORKERS=2 (e2e)', () => {
+  describe('serving', () => {
+    // A database of its own: the evaluation below ingests this service's predictions.
+    const database = `workers_${process.pid}`;
+    let service: Service;
+
+    beforeAll(async () => {
+      const url = await createScratchDatabase(database);
+      await migrateTestDatabase(url);
+      service = await Service.start(url);
+    });
+
+    afterAll(async () => {
+      await service.stop();
+      await dropScratchDatabase(database);
+    });
+
+    it('should count the predictions of both workers in /metrics, without summing mle_model_info', async () => {
+      const sent = 30;
+      for (let id = 1; id <= sent; id++) expect((await service.predict(id)).status).toBe(200);
+      const byPid = await until('every prediction logged', async () => {
+        const lines = await linesByPid(service.logDir);
+        return total(lines) === sent ? lines : undefined;
+      });
+
+      // However the predictions were spread, every scrape (each may reach either worker) counts all.
+      expect(byPid.size).toBe(2);
+      for (const lines of byPid.values()) expect(lines.length).toBeLessThan(sent);
+      for (let scrape = 0; scrape < 4; scrape++) {
+        const { status, body } = await call(service.port, 'GET', '/metrics');
+        expect(status).toBe(200);
+        expect(metric(body, 'mle_predictions_total').reduce((a, b) => a + b, 0)).toBe(sent);
+        expect(metric(body, 'mle_model_info')).toEqual([1]);
+      }
+    });
+
+    it('should reload the model in both workers when one of them is asked', async () => {
+      const other = await modelDirWithModels();
+      const version = (await readFile(join(other, MODEL, 'current'), 'utf8')).trim();
+      await cp(join(other, MODEL, version), join(service.modelDir, MODEL, version), {
+        recursive: true,
+      });
+      await writeFile(join(service.modelDir, MODEL, 'current'), `${version}\n`);
+
+      const reload = await call(service.port, 'POST', `/models/${MODEL}/reload`, undefined, {
+        authorization: `Bearer ${OPS}`,
+      });
+
+      expect(reload.status).toBe(200);
+      expect(JSON.parse(reload.body)).toMatchObject({ model: MODEL, version });
+      // Each request on a new connection: both workers answer, and both serve the new version.
+      for (let i = 0; i < 8; i++) {
+        const { status, body } = await call(service.port, 'GET', `/models/${MODEL}`);
+        expect(status).toBe(200);
+        expect(JSON.parse(body)).toMatchObject({ version });
+      }
+      const { body } = await call(service.port, 'GET', '/metrics');
+      expect(body).toContain(`mle_model_info{model="${MODEL}",version="${version}"} 1`);
+    });
+
+    it('should refresh the evaluation gauges of both workers when one of them evaluates', async () => {
+      const [first, second] = service.listening;
+      const evaluate = () =>
+        call(service.port, 'POST', '/retraining/evaluate', undefined, {
+          authorization: `Bearer ${OPS}`,
+        });
+
+      const { status } = await evaluate();
+
+      expect(status).toBe(200);
+      const followed = await service.logged(
+        new RegExp(
+          `^Worker (${first}|${second}) followed worker (${first}|${second}) \\(evaluated\\): refreshed its evaluation gauges$`,
+        ),
+      );
+      const [, follower, origin] = /Worker (\d+) followed worker (\d+)/.exec(followed) ?? [];
+      expect(follower).not.toBe(origin);
+      // One current recommendation, however many workers hold it.
+      const { body } = await call(service.port, 'GET', '/metrics');
+      expect(metric(body, 'mle_retraining_recommendation').sort()).toEqual([0, 0, 1]);
+    });
+
+    it('should replace a worker killed with SIGKILL and keep answering', async () => {
+      const [killed, survivor] = service.listening;
+      process.kill(killed, 'SIGKILL');
+      await service.logged(
+        new RegExp(`^Worker ${killed} exited unexpectedly \\(killed by SIGKILL\\)`),
+      );
+
+      // The other worker answers alone meanwhile.
+      for (let id = 101; id <= 110; id++) expect((await service.predict(id)).status).toBe(200);
+      const replacement = await until('a replacement worker', async () =>
+        service.listening.find((pid) => pid !== killed && pid !== survivor),
+      );
+      for (let id = 111; id <= 130; id++) expect((await service.predict(id)).status).toBe(200);
+      const byPid = await until('the replacement logging predictions', async () => {
+        const lines = await linesByPid(service.logDir);
+        return lines.has(replacement) ? lines : undefined;
+      });
+      expect(byPid.get(replacement)?.length).toBeGreaterThan(0);
+      // It loaded the version in MODEL_DIR rather than training one.
+      const models = await readdir(join(service.modelDir, MODEL));
+      expect(models.filter((name) => name !== 'current')).toHaveLength(2);
+    });
+
+    it('should stop the service and exit 1, saying what to do, when workers keep dying', async () => {
+      const killed = new Set<number>();
+      for (let round = 0; round < 12 && service.child.exitCode === null; round++) {
+        const pid = await until('a worker to kill', async () => {
+          if (service.child.exitCode !== null) return 0;
+          return service.listening.find((p) => !killed.has(p) && alive(p));
+        });
+        if (!pid) break;
+        killed.add(pid);
+        process.kill(pid, 'SIGKILL');
+        await until('the primary to see it', async () =>
+          service.child.exitCode !== null || service.text.includes(`Worker ${pid} exited`)
+            ? true
+            : undefined,
+        );
+      }
+
+      expect(await service.exited).toBe(1);
+      expect(service.text).toMatch(
+        /mle-service could not keep running: 5 workers exited unexpectedly within 60 s/,
+      );
+      expect(service.text).toMatch(/fix it and start it again/);
+    });
+  });
+
+  describe('on SIGTERM', () => {
+    it('should finish in-flight requests in both workers, exit 0 and leave exactly one line per answered prediction', async () => {
+      const service = await Service.start();
+      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
+      const answered = new Map<string, { id: number; probability: number }>();
+      let failed = 0;
+      const send = (id: number) =>
+        new Promise<void>((done) => {
+          const req = httpRequest(
+            {
+              agent,
+              port: service.port,
+              host: '127.0.0.1',
+              method: 'POST',
+              path: '/predict',
+              headers: { 'content-type': 'application/json', 'x-request-id': `sigterm-${id}` },
+            },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => {
+                if (res.statusCode === 200) {
+                  answered.set(
+                    `sigterm-${id}`,
+                    JSON.parse(body) as { id: number; probability: number },
+                  );
+                } else failed += 1;
+                done();
+              });
+            },
+          );
+          req.on('error', () => {
+            failed += 1;
+            done();
+          });
+          req.end(JSON.stringify({ id, features }));
+        });
+
+      // Twenty clients, each on its own kept-alive connection (spread over both workers), send
+      // one request after another; once 200 have been answered, SIGTERM reaches the primary while
+      // the next twenty are in flight.
+      let next = 0;
+      let signalled = false;
+      const client = async () => {
+        while (next < 600) {
+          await send(next++);
+          if (!signalled && answered.size >= 200) {
+            signalled = true;
+            service.child.kill('SIGTERM');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, client));
+      agent.destroy();
+
+      expect(await service.exited).toBe(0);
+      // The primary waited for both workers to drain and exit before it stopped.
+      const workers = service.listening;
+      for (const pid of workers) expect(alive(pid)).toBe(false);
+      expect(service.logLines.indexOf('Stopped')).toBeGreaterThan(
+        Math.max(...workers.map((pid) => service.logLines.indexOf(`Worker ${pid} stopped`))),
+      );
+      for (const pid of workers) expect(service.logLines).toContain(`Worker ${pid} stopped`);
+      const byPid = await linesByPid(service.logDir);
+      expect([...byPid.keys()].sort()).toEqual([...workers].sort());
+      for (const lines of byPid.values()) expect(lines.length).toBeGreaterThan(0);
+      const logged = [...byPid.values()].flat();
+      expect(answered.size).toBeGreaterThanOrEqual(200);
+      expect(logged).toHaveLength(answered.size);
+      for (const line of logged) {
+        const answer = answered.get(line.requestId);
+        expect(answer).toBeDefined();
+        expect(line.inputId).toBe(String(answer?.id));
+        expect(line.probability).toBe(answer?.probability);
+      }
+      expect(answered.size + failed).toBe(600);
+    });
+  });
+
+  it('should stop and exit 1 with the reason when a worker cannot start', async () => {
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((done) => taken.listen(port, '127.0.0.1', done));
+    try {
+      const result = await runService({
+        NODE_ENV: 'test',
+        WORKERS: '2',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDatabaseUrl(),
+        MODEL_DIR: await modelDirWithModels(),
+        LOG_DIR: await mkdtemp(join(tmpdir(), 'mle-workers-logs-')),
+        EVALUATION_CRON: 'off',
+      });
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/mle-service could not start: .*EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
+  });
+});
