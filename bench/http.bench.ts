@@ -157,6 +157,7 @@ async function main(): Promise<void> {
     const logged = await start(layered, { BENCH_LAYERS: '' });
     const metered = await start(layered, { BENCH_LAYERS: 'metrics' });
     const unlogged = await start(service, { PREDICTION_LOG: 'off' });
+    const twoWorkers = await start(service, { WORKERS: '2' });
 
     const v = (label: string, origin: string, path = '/predict', body = single): Variant => ({
       label,
@@ -174,6 +175,8 @@ async function main(): Promise<void> {
       full: v('+ headers: the service', full),
       unlogged: v('the service, logging off', unlogged),
       batch: v('the service, batches of 100', full, '/predict', batch100),
+      workers: v('the service, WORKERS=2', twoWorkers),
+      workersBatch: v('the service, WORKERS=2, batches of 100', twoWorkers, '/predict', batch100),
     };
     type Name = keyof typeof variants;
     // BENCH_VARIANTS=interceptor,logging measures only those (for a quick comparison).
@@ -255,6 +258,15 @@ async function main(): Promise<void> {
         { label: 'single, logging off', figures: f.unlogged },
         { label: 'single, logging on', figures: f.full, against: f.unlogged },
         { label: 'batches of 100', figures: f.batch },
+      ]),
+      '',
+      'Workers (node:cluster, one port; the load generator shares the same cores):',
+      '',
+      table([
+        { label: 'single, WORKERS=1', figures: f.full },
+        { label: 'single, WORKERS=2', figures: f.workers, against: f.full },
+        { label: 'batches of 100, WORKERS=1', figures: f.batch },
+        { label: 'batches of 100, WORKERS=2', figures: f.workersBatch, against: f.batch },
       ]),
       '',
       'Goals:',
