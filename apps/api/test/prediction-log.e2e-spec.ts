@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
 import { AddressInfo, createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +8,7 @@ import request from 'supertest';
 import { testDatabaseUrl } from '../../../test/test-database';
 import { createTestApp, modelDirWithModels } from './test-app';
 import { EXAMPLE_FEATURES as features } from './test-app';
+import { predictThroughSigterm } from './sigterm-load';
 
 interface LoggedLine {
   requestId: string;
@@ -112,55 +112,11 @@ describe('Prediction log (e2e)', () => {
     });
 
     it('should finish in-flight requests and leave exactly one line per answered prediction', async () => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-      const answered = new Map<string, { id: number; probability: number }>();
-      let failed = 0;
-      const send = (id: number) =>
-        new Promise<void>((done) => {
-          const req = httpRequest(
-            {
-              agent,
-              port,
-              host: '127.0.0.1',
-              method: 'POST',
-              path: '/predict',
-              headers: { 'content-type': 'application/json', 'x-request-id': `sigterm-${id}` },
-            },
-            (res) => {
-              let body = '';
-              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-              res.on('end', () => {
-                if (res.statusCode === 200) {
-                  const answer = JSON.parse(body) as { id: number; probability: number };
-                  answered.set(`sigterm-${id}`, answer);
-                } else failed += 1;
-                done();
-              });
-            },
-          );
-          req.on('error', () => {
-            failed += 1;
-            done();
-          });
-          req.end(JSON.stringify({ id, features }));
-        });
-
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-      // Twenty clients send one request after another; once 200 have been answered, SIGTERM
-      // arrives while the next twenty are in flight.
-      let next = 0;
-      let signalled = false;
-      const client = async () => {
-        while (next < 600) {
-          await send(next++);
-          if (!signalled && answered.size >= 200) {
-            signalled = true;
-            child.kill('SIGTERM');
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: 20 }, client));
-      agent.destroy();
+      // Once 200 have been answered, SIGTERM arrives while the next twenty are in flight.
+      const { answered, failed } = await predictThroughSigterm(port, features, () =>
+        child.kill('SIGTERM'),
+      );
       expect(await exited).toBe(0);
 
       const { lines } = await readLogs(logDir);

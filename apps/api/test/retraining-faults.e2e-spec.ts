@@ -11,6 +11,7 @@ import { dropScratchDatabase, urlAs } from '../../../test/test-database';
 import { appendPredictions, emptyDir, scratchDatabaseWithDemo } from './retraining-fixtures';
 import { LabelledTableSql } from '@app/mle/data';
 import { createTestApp, DEFAULT_PLUGIN, modelDirWithModels, modelName, TestApp } from './test-app';
+import { until } from './sigterm-load';
 
 // The default model's labels table: the one the evaluation reads and an analyst may lock.
 const { rows: ROWS_TABLE, labels: LABELS_CONFIG } = DEFAULT_PLUGIN.data!;
@@ -35,16 +36,6 @@ async function freePort(): Promise<number> {
       server.close(() => done(typeof address === 'object' && address ? address.port : 0));
     });
   });
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
 }
 
 /** The previous 02:00 UTC: the slot the catch-up of `0 2 * * *` runs for. */

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { Agent, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ import {
   testDatabaseUrl,
 } from '../../../test/test-database';
 import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
+import { predictThroughSigterm, until } from './sigterm-load';
 
 const OPS = 'test-ops-token-0123456789';
 const MODEL = modelName();
@@ -56,16 +57,6 @@ const alive = (pid: number) => {
 
 const total = (byPid: Map<number, LoggedLine[]>) =>
   [...byPid.values()].reduce((sum, lines) => sum + lines.length, 0);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
 
 interface Answer {
   status: number;
@@ -338,57 +329,11 @@ describe('Several workers behind one port: WORKERS=2 (e2e)', () => {
   describe('on SIGTERM', () => {
     it('should finish in-flight requests in both workers, exit 0 and leave exactly one line per answered prediction', async () => {
       const service = await Service.start();
-      const agent = new Agent({ keepAlive: true, maxSockets: 20 });
-      const answered = new Map<string, { id: number; probability: number }>();
-      let failed = 0;
-      const send = (id: number) =>
-        new Promise<void>((done) => {
-          const req = httpRequest(
-            {
-              agent,
-              port: service.port,
-              host: '127.0.0.1',
-              method: 'POST',
-              path: '/predict',
-              headers: { 'content-type': 'application/json', 'x-request-id': `sigterm-${id}` },
-            },
-            (res) => {
-              let body = '';
-              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-              res.on('end', () => {
-                if (res.statusCode === 200) {
-                  answered.set(
-                    `sigterm-${id}`,
-                    JSON.parse(body) as { id: number; probability: number },
-                  );
-                } else failed += 1;
-                done();
-              });
-            },
-          );
-          req.on('error', () => {
-            failed += 1;
-            done();
-          });
-          req.end(JSON.stringify({ id, features }));
-        });
-
-      // Twenty clients, each on its own kept-alive connection (spread over both workers), send
-      // one request after another; once 200 have been answered, SIGTERM reaches the primary while
-      // the next twenty are in flight.
-      let next = 0;
-      let signalled = false;
-      const client = async () => {
-        while (next < 600) {
-          await send(next++);
-          if (!signalled && answered.size >= 200) {
-            signalled = true;
-            service.child.kill('SIGTERM');
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: 20 }, client));
-      agent.destroy();
+      // Each client on its own kept-alive connection (spread over both workers); once 200 have
+      // been answered, SIGTERM reaches the primary while the next twenty are in flight.
+      const { answered, failed } = await predictThroughSigterm(service.port, features, () =>
+        service.child.kill('SIGTERM'),
+      );
 
       expect(await service.exited).toBe(0);
       // The primary waited for both workers to drain and exit before it stopped.
