@@ -17,6 +17,8 @@ const SAME_IN_EVERY_PROCESS = 'max';
 export class MleMetrics {
   readonly predictions: Counter<'model' | 'version' | 'class'>;
   readonly predictionLogWriteErrors: Counter;
+  readonly shadowPredictions: Counter<'model' | 'version'>;
+  readonly shadowErrors: Counter<'model' | 'version'>;
   readonly modelInfo: Gauge<'model' | 'version'>;
   readonly accuracy: Gauge<'model' | 'version'>;
   readonly labelled: Gauge<'model' | 'version'>;
@@ -32,6 +34,18 @@ export class MleMetrics {
     this.predictionLogWriteErrors = new Counter({
       name: 'mle_prediction_log_write_errors_total',
       help: 'Prediction records that could not be written to the prediction log.',
+      registers: [registry],
+    });
+    this.shadowPredictions = new Counter({
+      name: 'mle_shadow_predictions_total',
+      help: 'Predictions of a shadow version (scored after the answer, logged, never answered).',
+      labelNames: ['model', 'version'],
+      registers: [registry],
+    });
+    this.shadowErrors = new Counter({
+      name: 'mle_shadow_errors_total',
+      help: 'Requests a shadow version failed to score (the answers were not affected).',
+      labelNames: ['model', 'version'],
       registers: [registry],
     });
     this.modelInfo = new Gauge({

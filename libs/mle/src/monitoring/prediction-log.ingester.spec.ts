@@ -10,10 +10,14 @@ import {
   migrateTestDatabase,
   openTestDataSource,
 } from '../../../../test/test-database';
+import { LabelledTableSql } from '../data/labelled-table';
 import { PredictionRecord } from '../prediction-log/prediction-record';
+import { churnTestPlugin } from '../testing/churn/churn.plugin';
+import { CHURN_FEATURE_SCHEMA } from '../testing/churn/churn.model';
 import { MAX_LINE_BYTES } from './ingestion/line.splitter';
 import { PredictionLogIngester, TAIL_ABANDONED_AFTER_MS } from './prediction-log.ingester';
 import { ReferenceDistribution } from './reference-distribution';
+import { OutcomeRepository } from './repositories/outcome.repository';
 
 const record = (n: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord => ({
   ts: new Date(Date.UTC(2026, 10, 1) + n * 1_000).toISOString(),
@@ -38,6 +42,13 @@ const uuidOf = (line: string) =>
     .update(line)
     .digest('hex')
     .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+
+/** test-model's labels, kept in the test plug-in's outcomes table. */
+const labelsOfTestModel = new LabelledTableSql(
+  churnTestPlugin.data!.rows,
+  churnTestPlugin.data!.labels,
+  CHURN_FEATURE_SCHEMA,
+);
 
 describe(PredictionLogIngester.name, () => {
   const database = `prediction_log_ingester_${process.pid}`;
@@ -74,8 +85,9 @@ describe(PredictionLogIngester.name, () => {
 
   beforeAll(async () => {
     const url = await createScratchDatabase(database);
-    await migrateTestDatabase(url);
-    dataSource = await openTestDataSource(url);
+    // The test plug-in's tables hold the labels the evaluation reads.
+    await migrateTestDatabase(url, { plugins: [churnTestPlugin] });
+    dataSource = await openTestDataSource(url, [churnTestPlugin]);
   });
 
   afterAll(async () => {
@@ -372,12 +384,16 @@ describe(PredictionLogIngester.name, () => {
     expect(progress).toHaveLength(4);
   });
 
-  it('should store each line as a row equal to its record', async () => {
+  it.each([
+    ['an answered prediction', undefined],
+    ["a shadow version's prediction", true as const],
+  ])('should store each line as a row equal to its record: %s', async (_, shadow) => {
     const line = JSON.stringify(
       record(1, {
         requestId: 'req\twith\\escapes\r\nand "quotes"',
         features: { region: 'north\tsouth \\ 😀', unit_price: 1e-7, quantity: 3, promo: true },
         probability: 0.1 + 0.2,
+        ...(shadow ? { shadow } : {}),
       }),
     );
     await write(logName(), `${line}\n`);
@@ -396,8 +412,56 @@ describe(PredictionLogIngester.name, () => {
       prediction: expected.prediction,
       probability: expected.probability,
       features: expected.features,
+      shadow: shadow ?? false,
       latency_ms: expected.latencyMs,
       seq: expect.stringMatching(/^\d+$/) as unknown,
+    });
+  });
+
+  it('should mark the shadow lines and leave them out of the overall confusion when evaluated', async () => {
+    const champion = records(1, 4);
+    // The shadow version is wrong on every input; the champion right (the labels are its answers).
+    const shadow = champion.map((r) => ({
+      ...r,
+      ts: new Date(Date.parse(r.ts) + 5).toISOString(),
+      modelVersion: 'v2',
+      prediction: !r.prediction,
+      shadow: true as const,
+    }));
+    await write(logName(), jsonl([...champion, ...shadow]));
+    await dataSource.query('TRUNCATE prediction_outcomes, monitoring_checkpoints, churn_outcomes');
+    await dataSource.query(
+      `INSERT INTO churn_outcomes (subscription_id, churned)
+       SELECT * FROM unnest($1::bigint[], $2::boolean[])`,
+      [champion.map((r) => r.inputId), champion.map((r) => r.prediction)],
+    );
+
+    const summary = await ingester().ingest();
+    const outcomes = new OutcomeRepository(dataSource);
+    const labelled = { name: 'test-model', data: labelsOfTestModel };
+    await outcomes.update([labelled], { lockTimeoutMs: 5_000 });
+    const confusion = await outcomes.confusion(
+      'test-model',
+      { from: new Date(Date.UTC(2026, 10, 1)), to: new Date(Date.UTC(2026, 10, 2)) },
+      { lockTimeoutMs: 5_000 },
+    );
+
+    expect(summary).toMatchObject({ lines: 8, inserted: 8, skipped: 0 });
+    const stored = await dataSource.query<{ model_version: string; shadow: boolean }[]>(
+      `SELECT model_version, shadow FROM predictions ORDER BY model_version, request_id`,
+    );
+    expect(stored).toEqual([
+      ...champion.map(() => ({ model_version: 'v1', shadow: false })),
+      ...shadow.map(() => ({ model_version: 'v2', shadow: true })),
+    ]);
+    const positives = champion.filter((r) => r.prediction).length;
+    const right = { labelled: 4, unlabelled: 0, tp: positives, tn: 4 - positives, fp: 0, fn: 0 };
+    const wrong = { labelled: 4, unlabelled: 0, tp: 0, tn: 0, fp: 4 - positives, fn: positives };
+    const byVersion = Object.fromEntries(confusion.map(({ version, ...row }) => [version, row]));
+    expect(byVersion).toEqual({
+      null: { ...right, lastPredictionAt: new Date(champion[3].ts) },
+      v1: { ...right, lastPredictionAt: new Date(champion[3].ts) },
+      v2: { ...wrong, lastPredictionAt: new Date(shadow[3].ts) },
     });
   });
 

@@ -13,4 +13,9 @@ export interface PredictionRecord {
   model: string;
   modelVersion: string;
   latencyMs: number;
+  /**
+   * Scored by the model's shadow version after the answer had gone: logged and evaluated,
+   * never answered. Absent on the answered (champion's) predictions.
+   */
+  shadow?: true;
 }

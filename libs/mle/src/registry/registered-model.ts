@@ -28,6 +28,7 @@ export class RegisteredModel {
   /** The SQL of the plug-in's data; undefined when it gives none (served, never trained). */
   readonly data: LabelledTableSql | undefined;
   private served: ServedModel | undefined;
+  private shadowed: ServedModel | undefined;
   private reloading: Promise<ServedModel> | undefined;
 
   constructor(
@@ -50,6 +51,14 @@ export class RegisteredModel {
     return this.served;
   }
 
+  /**
+   * The version scoring every request in shadow (after the answer has gone; logged, never
+   * answered), or undefined.
+   */
+  get shadow(): ServedModel | undefined {
+    return this.shadowed;
+  }
+
   /** A new, empty instance of the plug-in's model class (with its dependencies injected). */
   async createModel(): Promise<ModelService> {
     return this.moduleRef.create(this.plugin.model);
@@ -60,6 +69,24 @@ export class RegisteredModel {
     // Concurrent reloads share one load rather than racing to swap.
     this.reloading ??= this.loadCurrent().finally(() => (this.reloading = undefined));
     return this.reloading;
+  }
+
+  /**
+   * Serves `version` (the champion the database names), loaded and verified first; a version
+   * that fails leaves the served one in place. Already served: nothing to do.
+   */
+  async serveVersion(version: string): Promise<ServedModel> {
+    if (this.served?.manifest.version === version) return this.served;
+    await this.reloading?.catch(() => undefined);
+    const next = await this.loadVersion(version);
+    this.swapIn(next);
+    return next;
+  }
+
+  /** Scores requests with `version` in shadow, or stops when undefined. */
+  async setShadow(version: string | undefined): Promise<void> {
+    if (this.shadowed?.manifest.version === version) return;
+    this.shadowed = version === undefined ? undefined : await this.loadVersion(version);
   }
 
   /**
@@ -99,8 +126,12 @@ export class RegisteredModel {
       );
     }
     const next = await this.loadVersion(wanted);
+    this.swapIn(next);
+    return next;
+  }
+
+  private swapIn(next: ServedModel): void {
     this.served = next;
     this.metrics.serving(next.manifest.name, next.manifest.version);
-    return next;
   }
 }

@@ -16,10 +16,14 @@ const line = (fields: Record<string, unknown>) => JSON.stringify({ ...record, ..
 
 describe(parsePredictionLine.name, () => {
   const { ts, ...fields } = record;
-  const parsed = { ...fields, at: Date.parse(ts) };
+  const parsed = { ...fields, at: Date.parse(ts), shadow: false };
 
   it('should return the record with its time in milliseconds when every field is valid', () => {
     expect(parsePredictionLine(JSON.stringify(record))).toEqual(parsed);
+  });
+
+  it('should mark the prediction of a shadow version when the line says shadow: true', () => {
+    expect(parsePredictionLine(line({ shadow: true }))).toEqual({ ...parsed, shadow: true });
   });
 
   it('should ignore fields the record does not know when the known ones are valid', () => {
@@ -37,6 +41,8 @@ describe(parsePredictionLine.name, () => {
     ['a NUL in a feature name', { features: { 'a\u0000': 1 } }],
     ['a lone surrogate in a feature value', { features: { region: '\ud800' } }],
     ['a missing latency', { latencyMs: undefined }],
+    ['a shadow flag that is not true', { shadow: false }],
+    ['a shadow flag that is text', { shadow: 'true' }],
     ['a null feature', { features: { region: null } }],
     ['a probability that is not a number', { probability: '0.8' }],
     ['a request id that is not a string', { requestId: 7 }],

@@ -105,8 +105,9 @@ function digits(text: string, start: number, count: number): number {
 }
 
 /** A valid line's record, its time as epoch milliseconds (to the millisecond). */
-export interface ValidPrediction extends Omit<PredictionRecord, 'ts'> {
+export interface ValidPrediction extends Omit<PredictionRecord, 'ts' | 'shadow'> {
   at: number;
+  shadow: boolean;
 }
 
 /**
@@ -134,6 +135,7 @@ export function parsePredictionLine(line: string): ValidPrediction | undefined {
     model,
     modelVersion,
     latencyMs,
+    shadow,
   } = value;
   const at = typeof ts === 'string' ? instantOf(ts) : undefined;
   if (
@@ -145,7 +147,8 @@ export function parsePredictionLine(line: string): ValidPrediction | undefined {
     !isFiniteNumber(probability) ||
     !isText(model) ||
     !isText(modelVersion) ||
-    !isFiniteNumber(latencyMs)
+    !isFiniteNumber(latencyMs) ||
+    (shadow !== undefined && shadow !== true)
   ) {
     return undefined;
   }
@@ -159,5 +162,6 @@ export function parsePredictionLine(line: string): ValidPrediction | undefined {
     model,
     modelVersion,
     latencyMs,
+    shadow: shadow === true,
   };
 }

@@ -32,7 +32,7 @@ export interface BatchOutcome {
 
 const COLUMNS =
   'id, request_id, input_id, predicted_at, model, model_version, prediction, probability, ' +
-  'features, latency_ms';
+  'features, latency_ms, shadow';
 const UNIQUE_VIOLATION = '23505';
 
 /** The id of a log line: the md5 of its text in hex, which PostgreSQL reads as a uuid. */
@@ -70,7 +70,7 @@ export class PredictionBatch {
   add(line: string, prediction: ValidPrediction): void {
     const rows = this.rows;
     this.count(prediction);
-    rows.row(10);
+    rows.row(11);
     rows.uuid(lineId(line));
     rows.text(prediction.requestId);
     rows.text(prediction.inputId);
@@ -81,6 +81,7 @@ export class PredictionBatch {
     rows.float8(prediction.probability);
     rows.jsonb(JSON.stringify(prediction.features));
     rows.float8(prediction.latencyMs);
+    rows.bool(prediction.shadow);
     this.staged += 1;
     this.lines += 1;
   }

@@ -34,7 +34,7 @@ const LABEL_MARGIN_MS = 3_600_000;
 const KEEP_LATEST = `
   ON CONFLICT (input_id, model, model_version) DO UPDATE
      SET predicted_at = EXCLUDED.predicted_at, prediction_id = EXCLUDED.prediction_id,
-         prediction = EXCLUDED.prediction, label = EXCLUDED.label
+         prediction = EXCLUDED.prediction, label = EXCLUDED.label, shadow = EXCLUDED.shadow
    WHERE EXCLUDED.predicted_at > prediction_outcomes.predicted_at
       OR (EXCLUDED.predicted_at = prediction_outcomes.predicted_at
           AND EXCLUDED.prediction_id < prediction_outcomes.prediction_id)`;
@@ -71,7 +71,10 @@ export class OutcomeRepository {
     });
   }
 
-  /** Confusion counts per version and overall (`version` null), over a window. */
+  /**
+   * Confusion counts per version (all its predictions, answered or in shadow) and overall
+   * (`version` null: the answered predictions only), over a window.
+   */
   async confusion(
     model: string,
     window: EvaluationWindow,
@@ -90,7 +93,10 @@ export class OutcomeRepository {
               max(predicted_at)                                           AS last
          FROM prediction_outcomes
         WHERE model = $1 AND predicted_at >= $2 AND predicted_at < $3
-        GROUP BY ROLLUP (model_version)`,
+        -- One pass: a row per version, and the overall rows split by shadow, of which only the
+        -- answered one is kept (a shadow's predictions never reached a caller).
+        GROUP BY GROUPING SETS ((model_version), (shadow))
+       HAVING GROUPING(model_version) = 0 OR NOT shadow`,
         [model, window.from, window.to],
       );
     });
@@ -169,10 +175,12 @@ export class OutcomeRepository {
       );
       await manager.query(
         `INSERT INTO prediction_outcomes
-                (model, model_version, input_id, predicted_at, prediction_id, prediction, label)
-         SELECT n.model, n.model_version, n.input_id, n.predicted_at, n.id, n.prediction, g.label
+                (model, model_version, input_id, predicted_at, prediction_id, prediction, label,
+                 shadow)
+         SELECT n.model, n.model_version, n.input_id, n.predicted_at, n.id, n.prediction, g.label,
+                n.shadow
            FROM (SELECT DISTINCT ON (input_id COLLATE "C", model_version COLLATE "C")
-                        model, model_version, input_id, predicted_at, id, prediction
+                        model, model_version, input_id, predicted_at, id, prediction, shadow
                    FROM predictions
                   WHERE seq > $1 AND seq <= $2 AND model = $3
                   -- In the outcomes' key order ("C": bytes, several times faster to sort than a
