@@ -3,6 +3,8 @@ import { CreateMonitoring1795720000000 } from './1795720000000-CreateMonitoring'
 import { FingerprintLogCheckpoints1795730000000 } from './1795730000000-FingerprintLogCheckpoints';
 import { TrackJobRunOwners1795730100000 } from './1795730100000-TrackJobRunOwners';
 import { TrackLabelWithdrawals1795740000000 } from './1795740000000-TrackLabelWithdrawals';
+import { ShadowPredictions1795750000000 } from './1795750000000-ShadowPredictions';
+import { CreateModelVersions1795750100000 } from './1795750100000-CreateModelVersions';
 
 /**
  * The kit's own migrations (its bookkeeping tables and the analyst role). Each served plug-in
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   FingerprintLogCheckpoints1795730000000,
   TrackJobRunOwners1795730100000,
   TrackLabelWithdrawals1795740000000,
+  ShadowPredictions1795750000000,
+  CreateModelVersions1795750100000,
 ];

@@ -1,5 +1,8 @@
 import { DynamicModule, Module, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ChampionFollower } from '../lifecycle/champion.follower';
+import { ModelLifecycle } from '../lifecycle/model-lifecycle.service';
+import { ModelVersionsRepository } from '../lifecycle/model-versions.repository';
 import { MetricsRegistry } from '../metrics/metrics.registry';
 import { MleMetrics } from '../metrics/mle-metrics';
 import { MLE_OPTIONS, MLE_PLUGINS, PREDICTION_LOG_OPTIONS } from './mle.constants';
@@ -93,6 +96,9 @@ export class MleModule {
           RetrainingWebhookNotifier,
           RetrainingMonitor,
           EvaluationScheduler,
+          ModelVersionsRepository,
+          ChampionFollower,
+          ModelLifecycle,
         ]
       : [];
     return {
@@ -111,7 +117,13 @@ export class MleModule {
         PredictionLogger,
         PredictionService,
         ...(database
-          ? [RetrainingEvents, RetrainingMonitor, EvaluationScheduler, PredictionLogIngester]
+          ? [
+              RetrainingEvents,
+              RetrainingMonitor,
+              EvaluationScheduler,
+              PredictionLogIngester,
+              ModelLifecycle,
+            ]
           : []),
       ],
     };

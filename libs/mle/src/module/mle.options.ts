@@ -1,3 +1,4 @@
+import { DEFAULT_LIFECYCLE_OPTIONS, LifecycleOptions } from '../lifecycle/lifecycle.options';
 import { DEFAULT_MONITORING_OPTIONS, MonitoringOptions } from '../monitoring/monitoring.options';
 import { PredictionLogOptions } from '../prediction-log/prediction-log.options';
 
@@ -16,11 +17,14 @@ export interface MleOptions {
   predictionLog: PredictionLogOptions;
   /** The retraining monitor: threshold, window, schedule, drift and webhook. */
   monitoring: MonitoringOptions;
+  /** What a RETRAIN leads to (mode), how challengers train and shadows last. */
+  lifecycle: LifecycleOptions;
 }
 
 export const DEFAULT_MLE_OPTIONS: Omit<MleOptions, 'modelDir'> = {
   predictionLog: { enabled: false, dir: '.data/logs', maxSize: '100m', retentionDays: 30 },
   monitoring: DEFAULT_MONITORING_OPTIONS,
+  lifecycle: DEFAULT_LIFECYCLE_OPTIONS,
   keepVersions: 5,
   holdoutFraction: 0.2,
   loadOnStart: true,

@@ -12,7 +12,7 @@ export type WebhookOutcome =
   { sent: true; attempts: number } | { sent: false; attempts: number; error?: string };
 
 /**
- * POSTs a RETRAIN recommendation as JSON to RETRAINING_WEBHOOK_URL. Every attempt has a timeout,
+ * POSTs a RETRAIN recommendation (and the promotions and rollbacks that follow) as JSON to RETRAINING_WEBHOOK_URL. Every attempt has a timeout,
  * retries back off, and nothing it does can throw or outlast `retries × (timeout + backoff)`:
  * a dead or hanging receiver never fails or holds up the job.
  */
@@ -21,8 +21,13 @@ export class RetrainingWebhookNotifier {
   private readonly logger = new Logger('RetrainingWebhook');
 
   async notify(evaluation: Evaluation, options: WebhookOptions): Promise<WebhookOutcome> {
+    return this.post(webhookBody(evaluation), options, 'the RETRAIN recommendation');
+  }
+
+  /** POSTs any event of the retraining loop (`what` names it in the warning). */
+  async post(event: object, options: WebhookOptions, what: string): Promise<WebhookOutcome> {
     if (!options.url) return { sent: false, attempts: 0 };
-    const body = JSON.stringify(webhookBody(evaluation));
+    const body = JSON.stringify(event);
     const attempts = Math.max(1, options.retries);
     let error = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -44,7 +49,7 @@ export class RetrainingWebhookNotifier {
       }
     }
     this.logger.warn(
-      `Could not deliver the RETRAIN recommendation to the webhook after ${attempts} attempts (${error}). Check RETRAINING_WEBHOOK_URL.`,
+      `Could not deliver ${what} to the webhook after ${attempts} attempts (${error}). Check RETRAINING_WEBHOOK_URL.`,
     );
     return { sent: false, attempts, error };
   }

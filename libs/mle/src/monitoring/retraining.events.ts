@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import type { Promotion } from '../lifecycle/model-versions.repository';
 import { Evaluation } from './evaluation';
 
 export type RetrainingListener = (evaluation: Evaluation) => void;
+export type PromotionListener = (promotion: Promotion) => void;
 
 /**
  * In-process notifications of the retraining monitor. Subscribe from any module:
@@ -21,6 +23,16 @@ export class RetrainingEvents {
   onEvaluation(listener: RetrainingListener): () => void {
     this.emitter.on('evaluation', listener);
     return () => this.emitter.off('evaluation', listener);
+  }
+
+  /** A promotion or rollback, made by this replica. */
+  onPromotion(listener: PromotionListener): () => void {
+    this.emitter.on('promotion', listener);
+    return () => this.emitter.off('promotion', listener);
+  }
+
+  emitPromotion(promotion: Promotion): void {
+    this.emitter.emit('promotion', promotion);
   }
 
   emit(evaluation: Evaluation): void {

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
+import { LifecycleAction, ModelLifecycle } from '../lifecycle/model-lifecycle.service';
+import { ModelVersionsRepository } from '../lifecycle/model-versions.repository';
 import { MleMetrics } from '../metrics/mle-metrics';
 import { MLE_OPTIONS } from '../module/mle.constants';
 import { MleOptions } from '../module/mle.options';
@@ -33,7 +35,13 @@ export const EVALUATION_JOB = 'retraining-evaluation';
 const DAY_MS = 86_400_000;
 
 export type RunOutcome =
-  | { status: 'completed'; jobRunId: string; evaluations: Evaluation[] }
+  | {
+      status: 'completed';
+      jobRunId: string;
+      evaluations: Evaluation[];
+      /** What the closed loop did next: challengers trained, rollbacks (see RETRAINING_MODE). */
+      actions: LifecycleAction[];
+    }
   | { status: 'skipped'; reason: 'in-progress' | 'already-ran' }
   | {
       status: 'failed';
@@ -76,6 +84,8 @@ export class RetrainingMonitor {
     private readonly events: RetrainingEvents,
     private readonly webhook: RetrainingWebhookNotifier,
     private readonly metrics: MleMetrics,
+    private readonly versions: ModelVersionsRepository,
+    private readonly lifecycle: ModelLifecycle,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
@@ -127,7 +137,8 @@ export class RetrainingMonitor {
       const evaluations = await this.evaluateAll(jobRunId, onProgress);
       await this.jobRuns.finish(jobRunId, 'succeeded');
       for (const evaluation of evaluations) await this.announce(evaluation);
-      return { status: 'completed', jobRunId, evaluations };
+      const actions = await this.lifecycle.afterEvaluation(evaluations);
+      return { status: 'completed', jobRunId, evaluations, actions };
     } catch (error) {
       const message = await this.describeFailure(error);
       const lockTimeout = isLockNotAvailable(error);
@@ -251,7 +262,12 @@ export class RetrainingMonitor {
     const lock = { lockTimeoutMs: monitoring.lockTimeoutMs };
     const evaluating = performance.now();
     const metrics = accuracyEvaluation(await this.outcomes.confusion(model, window, lock), window);
-    const version = (await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
+    // The champion every replica serves, when this MODEL_DIR holds it (drift needs its
+    // manifest); otherwise MODEL_DIR's current.
+    const champion = (await this.versions.serving()).get(model)?.champion;
+    const here = champion !== undefined && (await this.store.versions(model)).includes(champion);
+    const version =
+      (here ? champion : await this.store.currentVersion(model)) ?? metrics.versions[0]?.version;
     const ofVersion = metrics.versions.find((v) => v.version === version);
     const drift: DriftReport = version
       ? await this.measureDrift(model, version, referenceOf(model, version), window)

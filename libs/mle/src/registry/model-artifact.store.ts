@@ -173,10 +173,11 @@ export class ModelArtifactStore {
     return { dir, manifest };
   }
 
-  /** Deletes the oldest versions beyond `keepVersions`, never the current one. */
-  async prune(name: string): Promise<string[]> {
+  /** Deletes the oldest versions beyond `keepVersions`, never the current one nor any of `keep`. */
+  async prune(name: string, keep: readonly string[] = []): Promise<string[]> {
     const current = await this.currentVersion(name);
-    const others = (await this.versions(name)).filter((v) => v !== current);
+    const kept = new Set([current, ...keep]);
+    const others = (await this.versions(name)).filter((v) => !kept.has(v));
     const removed = others.slice(0, Math.max(0, others.length - this.options.keepVersions));
     for (const version of removed) {
       await rm(join(this.modelRoot(name), version), { recursive: true, force: true });

@@ -15,6 +15,9 @@ export interface TrainingSummary {
   to?: string;
   requested: { from?: string; to?: string };
   holdout: BinaryMetrics;
+  /** The first example of the holdout (ISO) and how it was chosen (`latest`: by time). */
+  holdoutFrom?: string;
+  holdoutSplit?: 'hash' | 'latest';
   fit: FitReport;
   seconds: number;
 }

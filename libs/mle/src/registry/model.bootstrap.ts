@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { ChampionFollower } from '../lifecycle/champion.follower';
 import { MLE_OPTIONS } from '../module/mle.constants';
 import { MleOptions } from '../module/mle.options';
 import { ModelTrainer } from '../training/model.trainer';
@@ -20,11 +21,15 @@ export class ModelBootstrap implements OnApplicationBootstrap {
     private readonly trainer: ModelTrainer,
     private readonly store: ModelArtifactStore,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
+    // Absent without a database: the versions in MODEL_DIR are all there is.
+    @Optional() private readonly follower?: ChampionFollower,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.loadOnStart) return;
     for (const model of this.registry.models) await this.serve(model);
+    // Then the champion the database names, which may differ (a promotion through a replica).
+    await this.follower?.start();
   }
 
   private async serve(model: RegisteredModel): Promise<void> {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Features } from '../feature-schema';
+import { pairedCounts, PairedCounts } from '../lifecycle/paired-comparison';
 import { BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
 import { MLE_OPTIONS } from '../module/mle.constants';
 import { MleOptions } from '../module/mle.options';
@@ -16,6 +17,20 @@ export interface TrainOptions extends TrainingRange {
   model?: string;
   /** Promote even when the candidate is worse than the current version. */
   force?: boolean;
+  /**
+   * Which labelled rows judge the fit: `hash` (default) a stable share picked by a hash of the
+   * id; `latest` the most recent share by time, never trained on — under drift the newest rows
+   * are the question.
+   */
+  holdout?: 'hash' | 'latest';
+  /** Off: save the candidate without ever making it current (the lifecycle decides). */
+  promote?: boolean;
+  /** The version to compare the candidate with; the current one by default. */
+  against?: string;
+  /** Fewer labelled rows in the range than this: `NoTrainingDataError` before any fit. */
+  minLabelled?: number;
+  /** Versions pruning must keep besides the current one (the champion, the shadow). */
+  keep?: readonly string[];
   /** Called as rows arrive (`total` when known). */
   onProgress?: (rows: number, total: number) => void;
 }
@@ -24,6 +39,8 @@ export interface TrainingOutcome {
   candidate: ModelManifest;
   /** The current version's metrics on the candidate's holdout, when there was one to compare. */
   current?: { version: string; holdout: BinaryMetrics };
+  /** The current version (first) against the candidate (second) on the holdout rows. */
+  paired?: PairedCounts & { agreeing: number };
   /** Why the current version could not be compared (missing, corrupted…). */
   currentUnavailable?: string;
   promoted: boolean;
@@ -68,11 +85,19 @@ export function isHoldout(id: string, fraction: number): boolean {
   return (hash >>> 0) / 0x1_0000_0000 < fraction;
 }
 
+function predictAll(model: ModelService, rows: readonly TrainingRow[]): boolean[] {
+  return model.predict(rows.map((row) => row.features)).map((p) => p.prediction);
+}
+
 function evaluate(model: ModelService, rows: readonly TrainingRow[]): BinaryMetrics {
-  const predictions = model.predict(rows.map((row) => row.features));
-  return binaryMetrics(
-    rows.map((row, i) => ({ predicted: predictions[i].prediction, actual: row.label })),
-  );
+  const predictions = predictAll(model, rows);
+  return binaryMetrics(rows.map((row, i) => ({ predicted: predictions[i], actual: row.label })));
+}
+
+/** Rows in time order split into the older share to fit and the latest `fraction` to judge. */
+function splitLatest(rows: TrainingRow[], fraction: number): [TrainingRow[], TrainingRow[]] {
+  const cut = Math.floor(rows.length * (1 - fraction));
+  return [rows.slice(0, cut), rows.slice(cut)];
 }
 
 /**
@@ -98,18 +123,23 @@ export class ModelTrainer {
     const started = performance.now();
     const range = { from: options.from, to: options.to };
     const total = await data.count(range);
-    const train: TrainingRow[] = [];
-    const holdout: TrainingRow[] = [];
+    if (total < (options.minLabelled ?? 1)) {
+      throw new NoTrainingDataError(name, total, await data.countAll(range), range);
+    }
+    const byTime = options.holdout === 'latest';
+    let train: TrainingRow[] = [];
+    let holdout: TrainingRow[] = [];
     let first: Date | undefined;
     let last: Date | undefined;
     for await (const row of data.rows(range)) {
-      (isHoldout(row.id, this.options.holdoutFraction) ? holdout : train).push(row);
+      (byTime || !isHoldout(row.id, this.options.holdoutFraction) ? train : holdout).push(row);
       first ??= row.at;
       last = row.at;
       const seen = train.length + holdout.length;
       if (seen % 5_000 === 0) options.onProgress?.(seen, total);
     }
     options.onProgress?.(train.length + holdout.length, total);
+    if (byTime) [train, holdout] = splitLatest(train, this.options.holdoutFraction);
     if (train.length === 0 || holdout.length === 0) {
       throw new NoTrainingDataError(
         name,
@@ -133,31 +163,52 @@ export class ModelTrainer {
         to: last?.toISOString(),
         requested: { from: options.from?.toISOString(), to: options.to?.toISOString() },
         holdout: candidateHoldout,
+        holdoutFrom: holdout[0].at.toISOString(),
+        holdoutSplit: byTime ? 'latest' : 'hash',
         fit,
         seconds: (performance.now() - started) / 1000,
       },
       reference: buildReferenceDistribution(candidate.featureSchema, features),
     });
 
-    const outcome = await this.compareWithCurrent(registered, manifest, holdout);
-    const decision = this.decide(outcome, options.force ?? false);
+    const against = options.against ?? (await this.store.currentVersion(name));
+    const outcome = await this.compareWith(registered, against, candidate, manifest, holdout);
+    const decision =
+      options.promote === false
+        ? { promoted: false, reason: 'saved as a candidate; the lifecycle decides its role' }
+        : this.decide(outcome, options.force ?? false);
     if (decision.promoted) await this.store.promote(manifest.name, manifest.version);
-    const pruned = await this.store.prune(manifest.name);
+    const pruned = await this.store.prune(manifest.name, [
+      manifest.version,
+      ...(options.keep ?? []),
+    ]);
     return { ...outcome, ...decision, pruned };
   }
 
-  private async compareWithCurrent(
+  private async compareWith(
     registered: RegisteredModel,
+    version: string | undefined,
+    fitted: ModelService,
     candidate: ModelManifest,
     holdout: readonly TrainingRow[],
-  ): Promise<Pick<TrainingOutcome, 'candidate' | 'current' | 'currentUnavailable'>> {
-    const version = await this.store.currentVersion(candidate.name);
-    if (!version) return { candidate };
+  ): Promise<Pick<TrainingOutcome, 'candidate' | 'current' | 'currentUnavailable' | 'paired'>> {
+    const mine = predictAll(fitted, holdout);
+    const alone = pairedCounts(
+      holdout.map((row, i) => ({ first: mine[i], second: mine[i], actual: row.label })),
+    );
+    if (!version) return { candidate, paired: alone };
     try {
       const current = await registered.loadVersion(version);
-      return { candidate, current: { version, holdout: evaluate(current.model, holdout) } };
+      const theirs = predictAll(current.model, holdout);
+      return {
+        candidate,
+        current: { version, holdout: evaluate(current.model, holdout) },
+        paired: pairedCounts(
+          holdout.map((row, i) => ({ first: theirs[i], second: mine[i], actual: row.label })),
+        ),
+      };
     } catch (error) {
-      return { candidate, currentUnavailable: (error as Error).message };
+      return { candidate, currentUnavailable: (error as Error).message, paired: alone };
     }
   }
 

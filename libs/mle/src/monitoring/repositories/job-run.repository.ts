@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
 
-export type RunTrigger = 'schedule' | 'catch-up' | 'manual';
+export type RunTrigger = 'schedule' | 'catch-up' | 'manual' | 'evaluation';
 
 export interface JobRun {
   id: string;
