@@ -117,6 +117,8 @@ export async function createTestApp(
     OPS_TOKEN: 'test-ops-token-0123456789',
     // Tests run evaluations themselves; a schedule would catch up at start in every test app.
     EVALUATION_CRON: 'off',
+    // An evaluation's RETRAIN trains nothing unless a spec of the closed loop asks for it.
+    RETRAINING_MODE: 'recommend',
     ...env,
   };
   const previous = Object.fromEntries(Object.keys(full).map((key) => [key, process.env[key]]));

@@ -1,9 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from '../../../bench/free-port';
 import { runService } from '../../../test/cli';
 import {
@@ -14,6 +12,7 @@ import {
 } from '../../../test/test-database';
 import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
 import { predictThroughSigterm, until } from './sigterm-load';
+import { call, metric, SpawnedService } from './spawned-service';
 
 const OPS = 'test-ops-token-0123456789';
 const MODEL = modelName();
@@ -58,154 +57,16 @@ const alive = (pid: number) => {
 const total = (byPid: Map<number, LoggedLine[]>) =>
   [...byPid.values()].reduce((sum, lines) => sum + lines.length, 0);
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/**
- * One request on a connection of its own (`agent: false`): the primary hands each new
- * connection to the next worker, so a run of them reaches every worker.
- */
-function call(
-  port: number,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return new Promise((done, fail) => {
-    const req = httpRequest(
-      {
-        agent: false,
-        port,
-        host: '127.0.0.1',
-        method,
-        path,
-        headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', fail);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
-
-/** The values of a metric in a Prometheus text, one per label set. */
-function metric(text: string, name: string): number[] {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
-}
-
-/** The service with WORKERS=2, spawned as in production; its JSON log lines are read. */
-class Service {
-  readonly exited: Promise<number | null>;
-  private output = '';
-  private readonly messages: string[] = [];
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-    readonly logDir: string,
-    readonly modelDir: string,
-  ) {
-    this.exited = new Promise((done) => child.on('exit', (code) => done(code)));
-    child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk));
-  }
-
-  static async start(databaseUrl = testDatabaseUrl()): Promise<Service> {
-    const logDir = await mkdtemp(join(tmpdir(), 'mle-workers-logs-'));
-    const modelDir = await modelDirWithModels();
-    const port = await freePort();
-    const child = spawn(process.execPath, [resolve('dist/apps/api/src/main.js')], {
-      env: {
-        ...process.env,
-        // JSON log lines: the primary says when each worker listens, and their pids.
-        NODE_ENV: 'production',
-        WORKERS: '2',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
-        MODEL_DIR: modelDir,
-        LOG_DIR: logDir,
-        OPS_TOKEN: OPS,
-        EVALUATION_CRON: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new Service(child, port, logDir, modelDir);
-    await service.logged(/^Workers +2 workers behind the one port/, 60_000);
-    return service;
-  }
-
-  /** What the service printed, for a failing test. */
-  get text(): string {
-    return this.output;
-  }
-
-  /** The messages of its log lines so far, in order. */
-  get logLines(): readonly string[] {
-    return this.messages;
-  }
-
-  /** The pids of the workers that said they listen, in order. */
-  get listening(): number[] {
-    return this.messages.flatMap((m) => /^Worker (\d+) listening$/.exec(m)?.[1] ?? []).map(Number);
-  }
-
-  /** Resolves with the first log message (now or later) that matches. */
-  logged(pattern: RegExp, ms = 30_000): Promise<string> {
-    return until(
-      `a log line ${pattern} (output so far:\n${this.output.slice(-3000)})`,
-      async () => {
-        if (this.child.exitCode !== null) throw new Error(`the service exited:\n${this.output}`);
-        return this.messages.find((m) => pattern.test(m));
-      },
-      ms,
-    );
-  }
-
-  predict(id: number): Promise<Answer> {
-    return call(this.port, 'POST', '/predict', { id, features }, { 'x-request-id': `w-${id}` });
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    return this.exited;
-  }
-
-  private keep(chunk: Buffer): void {
-    const text = chunk.toString();
-    this.output += text;
-    globalThis.testLogLines?.push(...text.split('\n').filter(Boolean));
-    for (const line of text.split('\n')) {
-      try {
-        const { message } = JSON.parse(line) as { message?: unknown };
-        if (typeof message === 'string') this.messages.push(message);
-      } catch {
-        // Not a log line (the one-line failure message on stderr).
-      }
-    }
-  }
-}
-
 describe('Several workers behind one port: WORKERS=2 (e2e)', () => {
   describe('serving', () => {
     // A database of its own: the evaluation below ingests this service's predictions.
     const database = `workers_${process.pid}`;
-    let service: Service;
+    let service: SpawnedService;
 
     beforeAll(async () => {
       const url = await createScratchDatabase(database);
       await migrateTestDatabase(url);
-      service = await Service.start(url);
+      service = await SpawnedService.start(url);
     });
 
     afterAll(async () => {
@@ -328,7 +189,7 @@ describe('Several workers behind one port: WORKERS=2 (e2e)', () => {
 
   describe('on SIGTERM', () => {
     it('should finish in-flight requests in both workers, exit 0 and leave exactly one line per answered prediction', async () => {
-      const service = await Service.start();
+      const service = await SpawnedService.start();
       // Each client on its own kept-alive connection (spread over both workers); once 200 have
       // been answered, SIGTERM reaches the primary while the next twenty are in flight.
       const { answered, failed } = await predictThroughSigterm(service.port, features, () =>

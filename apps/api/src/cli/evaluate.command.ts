@@ -1,3 +1,4 @@
+import { LifecycleAction } from '@app/mle/lifecycle';
 import { Evaluation, RetrainingMonitor, VersionEvaluation } from '@app/mle/monitoring';
 import { runCommand } from './command-runner';
 
@@ -92,6 +93,7 @@ void runCommand(
         }
         process.stdout.write(runSummary(outcome.evaluations[0]));
         for (const evaluation of outcome.evaluations) process.stdout.write(report(evaluation));
+        for (const line of outcome.actions.map(describeAction)) process.stdout.write(`${line}\n`);
         process.stdout.write(`Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
         return;
       case 'skipped':
@@ -108,3 +110,20 @@ void runCommand(
   },
   { directories: { MODEL_DIR: 'read', LOG_DIR: 'read' } },
 );
+
+/** What RETRAINING_MODE did after the evaluation, in one line. */
+function describeAction(action: LifecycleAction): string {
+  switch (action.action) {
+    case 'retrained': {
+      const { outcome } = action;
+      const verdict = outcome.promoted
+        ? 'promoted: it is the champion now'
+        : `in shadow: review it with GET /models/${outcome.model}/versions`;
+      return `Trained challenger ${outcome.version} of ${outcome.model}: gate ${outcome.gate.passed ? 'passed' : 'failed'} (${outcome.gate.reasons.join('; ')}); ${verdict}.`;
+    }
+    case 'rolled-back':
+      return `Rolled back ${action.promotion.model} to ${action.promotion.version}: ${action.promotion.reason}.`;
+    case 'skipped':
+      return `Nothing more for ${action.model}: ${action.reason}.`;
+  }
+}

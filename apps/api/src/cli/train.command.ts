@@ -1,5 +1,6 @@
 import { BinaryMetrics } from '@app/mle/metrics';
 import { ProgressReporter } from '@app/mle/cli';
+import { ModelLifecycle } from '@app/mle/lifecycle';
 import { ModelTrainer, NoTrainingDataError, TrainingOutcome } from '@app/mle/training';
 import { parseArgs } from 'node:util';
 import { modelNamed, runCommand, UsageError } from './command-runner';
@@ -62,8 +63,8 @@ function report(outcome: TrainingOutcome): string {
       : '',
     `${outcome.promoted ? 'Promoted' : 'Not promoted'}: ${outcome.reason}${outcome.promoted ? '' : ' (add --force to promote it anyway)'}.`,
     outcome.promoted
-      ? `A running service picks it up with POST /models/${candidate.name}/reload (or a restart).`
-      : '',
+      ? `It is the champion now: every running replica serves it within seconds.`
+      : `Review it with GET /models/${candidate.name}/versions; POST /models/${candidate.name}/promote serves it.`,
     outcome.pruned.length ? `Removed old versions: ${outcome.pruned.join(', ')}` : '',
     '',
   ]
@@ -101,6 +102,12 @@ void runCommand(
       .catch((error: unknown) => {
         throw error instanceof NoTrainingDataError ? noData(error) : error;
       });
+    if (outcome.promoted) {
+      await app.get(ModelLifecycle).recordServed(model.name, outcome.candidate.version, {
+        actor: 'npm run train',
+        reason: outcome.reason,
+      });
+    }
     process.stdout.write(report(outcome));
   },
   { directories: { MODEL_DIR: 'write' } },

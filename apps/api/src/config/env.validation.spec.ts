@@ -64,6 +64,19 @@ describe(validateEnv.name, () => {
     );
   });
 
+  it('should train challengers by default, on 90 days, and refuse an unknown RETRAINING_MODE', () => {
+    expect(validateEnv({})).toMatchObject({
+      RETRAINING_MODE: 'challenger',
+      RETRAIN_WINDOW_DAYS: 90,
+      SHADOW_DAYS: 30,
+    });
+    expect(validateEnv({ RETRAINING_MODE: 'auto' }).RETRAINING_MODE).toBe('auto');
+    expect(() => validateEnv({ RETRAINING_MODE: 'always' })).toThrow(
+      /RETRAINING_MODE="always": .*recommend, challenger, auto/,
+    );
+    expect(() => validateEnv({ RETRAIN_WINDOW_DAYS: '0' })).toThrow(/RETRAIN_WINDOW_DAYS="0"/);
+  });
+
   it('should refuse a headers timeout longer than the request timeout', () => {
     expect(() => validateEnv({ REQUEST_TIMEOUT_MS: '1000', HEADERS_TIMEOUT_MS: '2000' })).toThrow(
       /HEADERS_TIMEOUT_MS="2000": must not be longer than REQUEST_TIMEOUT_MS/,

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { RETRAINING_MODES, RetrainingMode } from '@app/mle/lifecycle';
 import { plainToInstance, Transform } from 'class-transformer';
 import { validateCronExpression } from 'cron';
 import {
@@ -196,6 +197,25 @@ export class Env {
   @Max(100_000_000)
   @IsInt()
   MIN_LABELED: number = 200;
+
+  /**
+   * What a RETRAIN leads to: `recommend` (say so), `challenger` (train one and score it in
+   * shadow for an operator to promote), `auto` (promote one that passes the gate; roll back).
+   */
+  @IsIn(RETRAINING_MODES)
+  RETRAINING_MODE: RetrainingMode = 'challenger';
+
+  /** A challenger learns from the labelled rows of the last this-many days. */
+  @Min(1)
+  @Max(3650)
+  @IsInt()
+  RETRAIN_WINDOW_DAYS: number = 90;
+
+  /** Days the previous champion is scored in shadow after a promotion. */
+  @Min(0)
+  @Max(3650)
+  @IsInt()
+  SHADOW_DAYS: number = 30;
 
   /** Days of predictions each evaluation looks at. */
   @Min(1)

@@ -1,3 +1,4 @@
+import { DEFAULT_LIFECYCLE_OPTIONS } from '@app/mle/lifecycle';
 import { DEFAULT_MONITORING_OPTIONS } from '@app/mle/monitoring';
 import { MleOptionsInput } from '@app/mle/module';
 import { ConfigService } from '@nestjs/config';
@@ -36,6 +37,12 @@ export function mleOptions(
       psiSignificant: config.get('DRIFT_PSI_SIGNIFICANT', { infer: true }),
       webhookUrl: config.get('RETRAINING_WEBHOOK_URL', { infer: true }),
       webhookTimeoutMs: config.get('RETRAINING_WEBHOOK_TIMEOUT_MS', { infer: true }),
+    },
+    lifecycle: {
+      ...DEFAULT_LIFECYCLE_OPTIONS,
+      mode: config.get('RETRAINING_MODE', { infer: true }),
+      retrainWindowDays: config.get('RETRAIN_WINDOW_DAYS', { infer: true }),
+      shadowDays: config.get('SHADOW_DAYS', { infer: true }),
     },
   };
 }

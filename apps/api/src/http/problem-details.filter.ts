@@ -1,4 +1,6 @@
+import { RetrainInProgressError, RoleConflictError, UnknownVersionError } from '@app/mle/lifecycle';
 import { ModelArtifactError, ModelNotLoadedError, UnknownModelError } from '@app/mle/registry';
+import { NoTrainingDataError, NoTrainingSourceError } from '@app/mle/training';
 import {
   ArgumentsHost,
   Catch,
@@ -114,6 +116,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         models: exception.served,
       };
     }
+    const lifecycle = lifecycleProblem(exception);
+    if (lifecycle) return lifecycle;
     if (exception instanceof NotFoundException) {
       const allowed = this.allowedMethods(request);
       if (allowed.length > 0) {
@@ -181,4 +185,58 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 function plain(status: number, detail: string): ProblemDetails {
   return { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail };
+}
+
+/** The closed loop's errors: an unknown version, a retrain already running, too few labels. */
+function lifecycleProblem(exception: unknown): ProblemDetails | undefined {
+  if (exception instanceof UnknownVersionError) {
+    const { model, known } = exception;
+    return {
+      type: PROBLEM_TYPES.unknownVersion,
+      title: 'Unknown model version',
+      status: HttpStatus.NOT_FOUND,
+      detail: `${exception.message}. Kept versions: ${known.slice(-20).join(', ') || 'none'} (GET /models/${model}/versions).`,
+      versions: known,
+    };
+  }
+  if (exception instanceof RetrainInProgressError) {
+    const { run } = exception;
+    return {
+      type: PROBLEM_TYPES.conflict,
+      title: 'Retrain in progress',
+      status: HttpStatus.CONFLICT,
+      detail:
+        `A retrain of ${exception.model} is already running` +
+        (run ? ` (job run ${run.id}, started ${run.startedAt})` : '') +
+        `; its challenger appears in GET /models/${exception.model}/versions when it is done.`,
+      ...(run ? { run: { id: run.id, trigger: run.trigger, startedAt: run.startedAt } } : {}),
+    };
+  }
+  if (exception instanceof NoTrainingDataError) {
+    const { model, labelled, rows } = exception;
+    return {
+      type: PROBLEM_TYPES.notEnoughLabels,
+      title: 'Not enough labelled rows',
+      status: HttpStatus.CONFLICT,
+      detail:
+        `${labelled} labelled rows of ${model} (of ${rows} rows) in the retrain window: fewer than MIN_LABELED. ` +
+        'Wait for labels to arrive, widen RETRAIN_WINDOW_DAYS or lower MIN_LABELED. The champion keeps serving.',
+      labelled,
+      rows,
+    };
+  }
+  if (exception instanceof NoTrainingSourceError) {
+    return plainConflict('No training data', `${exception.message}: it cannot be retrained here.`);
+  }
+  if (exception instanceof RoleConflictError) {
+    return plainConflict(
+      'Version roles conflict',
+      `${exception.message}. GET /models/${exception.model}/versions shows the roles; the champion keeps serving.`,
+    );
+  }
+  return undefined;
+}
+
+function plainConflict(title: string, detail: string): ProblemDetails {
+  return { type: PROBLEM_TYPES.conflict, title, status: HttpStatus.CONFLICT, detail };
 }

@@ -6,6 +6,8 @@ export const PROBLEM_TYPES = {
   validation: 'urn:mle-service:problem:validation-error',
   modelNotLoaded: 'urn:mle-service:problem:model-not-loaded',
   unknownModel: 'urn:mle-service:problem:unknown-model',
+  unknownVersion: 'urn:mle-service:problem:unknown-version',
+  notEnoughLabels: 'urn:mle-service:problem:not-enough-labels',
   opsDisabled: 'urn:mle-service:problem:ops-disabled',
   unauthorized: 'urn:mle-service:problem:unauthorized',
   conflict: 'urn:mle-service:problem:conflict',

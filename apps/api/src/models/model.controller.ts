@@ -1,3 +1,4 @@
+import { ModelLifecycle } from '@app/mle/lifecycle';
 import { ModelNotLoadedError, ModelRegistry, RegisteredModel } from '@app/mle/registry';
 import {
   Controller,
@@ -18,7 +19,8 @@ const RELOAD_DESCRIPTION =
   'In-flight predictions finish on the old version. Before it serves, the version is checked: its files match their checksums, ' +
   'its parameters load, and it predicts (finite probabilities in [0, 1]) inputs covering every category, boolean and bound of the feature schema. ' +
   'A version that fails is refused (409, naming the version and the reason) and the old one keeps serving. ' +
-  'With several worker processes (WORKERS) every worker reloads before the answer.';
+  'With several worker processes (WORKERS) every worker reloads before the answer. ' +
+  'The version becomes the champion: every other replica serves it too (POST /models/{model}/promote does the same by version).';
 
 const INCOMPLETE_RELOAD =
   'WORKERS > 1: the version serves in the worker that took the request, but another worker could not reload it (the detail says which and why) and keeps serving its version; send the reload again.';
@@ -30,6 +32,7 @@ export class ModelController {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly peers: PeerSync,
+    private readonly lifecycle: ModelLifecycle,
   ) {}
 
   @Get('models')
@@ -101,6 +104,10 @@ export class ModelController {
   /** Reloads the model here, then in every other worker (WORKERS > 1) before answering. */
   private async reloadEverywhere(model: RegisteredModel) {
     const { manifest } = await model.reload();
+    await this.lifecycle.recordServed(model.name, manifest.version, {
+      actor: 'ops',
+      reason: 'reloaded from MODEL_DIR (POST reload)',
+    });
     const failures = await this.peers.modelReloaded(model.name);
     if (failures.length) {
       throw new InternalServerErrorException(

@@ -1,3 +1,4 @@
+import { ModelLifecycle } from '@app/mle/lifecycle';
 import { MLE_OPTIONS, MleOptions } from '@app/mle/module';
 import { EvaluationScheduler, JobRun, RetrainingMonitor, trendEntry } from '@app/mle/monitoring';
 import { ModelRegistry, RegisteredModel } from '@app/mle/registry';
@@ -47,6 +48,7 @@ export class RetrainingController {
     private readonly scheduler: EvaluationScheduler,
     private readonly registry: ModelRegistry,
     private readonly access: StatusTokenGuard,
+    private readonly lifecycle: ModelLifecycle,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
@@ -84,9 +86,11 @@ export class RetrainingController {
   private async statusOf(model: RegisteredModel, authorization: string | undefined) {
     const full = this.access.grantsDetails(authorization);
     const { monitoring } = this.options;
-    const [evaluations, lastRun] = await Promise.all([
+    const [evaluations, lastRun, shadow, promotions] = await Promise.all([
       this.monitor.history(model.name, monitoring.trendLength),
       this.monitor.lastRun(),
+      this.lifecycle.compareWithShadow(model.name),
+      this.lifecycle.promotions(model.name, 5),
     ]);
     const latest = evaluations[0];
     return {
@@ -97,6 +101,10 @@ export class RetrainingController {
       threshold: monitoring.accuracyThreshold,
       minLabelled: monitoring.minLabelled,
       windowDays: monitoring.windowDays,
+      mode: this.lifecycle.mode,
+      serving: model.current?.manifest.version ?? null,
+      shadow: shadow ?? null,
+      promotions,
       latest: latest ?? null,
       trend: evaluations.map(trendEntry),
       lastRun: lastRun ? (full ? lastRun : publicRun(lastRun)) : null,
@@ -113,7 +121,8 @@ export class RetrainingController {
   @ApiOperation({
     summary: 'Ingest the prediction logs and evaluate every served model now',
     description:
-      "Answers the default model's evaluation, with `evaluations` holding every model's (the default first).",
+      "Answers the default model's evaluation, with `evaluations` holding every model's (the default first), " +
+      'and `actions`: what RETRAINING_MODE did next (challengers trained, rollbacks).',
   })
   @ApiResponse({
     status: 409,
@@ -133,7 +142,7 @@ export class RetrainingController {
     switch (outcome.status) {
       case 'completed': {
         const [first] = outcome.evaluations;
-        return { ...first, evaluations: outcome.evaluations };
+        return { ...first, evaluations: outcome.evaluations, actions: outcome.actions };
       }
       case 'skipped':
         throw new ProblemException(

@@ -10,7 +10,8 @@ export function banner(env: Env, logger: Logger, workers: readonly number[] = []
   logger.log(`Docs         ${base}/docs  (OpenAPI: ${base}/docs-json)`);
   logger.log(`Health       ${base}/health/ready`);
   logger.log(`Metrics      ${base}/metrics`);
-  logger.log(`Retraining   ${base}/retraining/status`);
+  logger.log(`Retraining   ${base}/retraining/status  (RETRAINING_MODE=${env.RETRAINING_MODE})`);
+  logger.log(`Versions     ${base}/models/<name>/versions  (champion, shadow, promotions)`);
   logger.log(
     `Predictions  logged to ${env.PREDICTION_LOG === 'on' ? env.LOG_DIR : '(off: PREDICTION_LOG=off)'}`,
   );

@@ -1,0 +1,110 @@
+import { cp, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import {
+  createScratchDatabase,
+  dropScratchDatabase,
+  migrateTestDatabase,
+} from '../../../test/test-database';
+import { until } from './sigterm-load';
+import { call, SpawnedService } from './spawned-service';
+import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
+
+const OPS = { authorization: 'Bearer test-ops-token-0123456789' };
+const MODEL = modelName();
+const FOLLOW_MS = 5_000;
+
+/** The version a replica answers with. */
+async function answeredBy(service: SpawnedService): Promise<string> {
+  const { status, body } = await call(service.port, 'POST', '/predict', { id: 1, features });
+  expect(status).toBe(200);
+  return (JSON.parse(body) as { modelVersion: string }).modelVersion;
+}
+
+/** Milliseconds until every replica answers with `version` (fails past FOLLOW_MS). */
+async function followed(replicas: SpawnedService[], version: string): Promise<number> {
+  const started = Date.now();
+  await until(
+    `every replica to answer with ${version}`,
+    async () => {
+      const versions = await Promise.all(replicas.map(answeredBy));
+      return versions.every((v) => v === version) ? true : undefined;
+    },
+    FOLLOW_MS,
+  );
+  return Date.now() - started;
+}
+
+// Two service processes on one database, each with its own prediction log: a promotion or a
+// rollback through one is served by both within seconds, with no reload call.
+describe('Every replica follows the champion (e2e)', () => {
+  const database = `replicas_${process.pid}`;
+  const replicas: SpawnedService[] = [];
+  let url: string;
+  let first: string;
+  let second: string;
+
+  beforeAll(async () => {
+    url = await createScratchDatabase(database);
+    await migrateTestDatabase(url);
+    // One MODEL_DIR with two versions (the replicas share the host); `current` names the first.
+    const modelDir = await modelDirWithModels();
+    const other = await modelDirWithModels();
+    [first] = await readdir(join(modelDir, MODEL)).then((e) => e.filter((n) => n !== 'current'));
+    [second] = await readdir(join(other, MODEL)).then((e) => e.filter((n) => n !== 'current'));
+    await cp(join(other, MODEL, second), join(modelDir, MODEL, second), { recursive: true });
+    for (let i = 0; i < 2; i++) {
+      replicas.push(await SpawnedService.start(url, { workers: 1, modelDir }));
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.all(replicas.map((r) => r.stop()));
+    await dropScratchDatabase(database);
+  });
+
+  it('should serve a version promoted through one replica on both within 5 s', async () => {
+    expect(await Promise.all(replicas.map(answeredBy))).toEqual([first, first]);
+
+    const promotion = await call(
+      replicas[0].port,
+      'POST',
+      `/models/${MODEL}/promote`,
+      { version: second, reason: 'replica test' },
+      OPS,
+    );
+    expect(promotion.status).toBe(200);
+
+    await followed(replicas, second);
+    expect(replicas[0].logLines.join('\n')).not.toMatch(/Cannot serve/);
+    const versions = JSON.parse(
+      (await call(replicas[1].port, 'GET', `/models/${MODEL}/versions`)).body,
+    ) as { versions: { version: string; role: string }[] };
+    expect(versions.versions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ version: second, role: 'champion' }),
+        expect.objectContaining({ version: first, role: 'shadow' }),
+      ]),
+    );
+  });
+
+  it('should follow a rollback by polling when the notifications are lost', async () => {
+    // Cut every replica's LISTEN connection: the notification of the rollback reaches no one.
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const cut = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN %'`,
+      );
+      expect(cut.rowCount).toBe(2);
+    } finally {
+      await admin.end();
+    }
+
+    const rollback = await call(replicas[1].port, 'POST', `/models/${MODEL}/rollback`, {}, OPS);
+    expect(rollback.status).toBe(200);
+
+    await followed(replicas, first);
+  });
+});
