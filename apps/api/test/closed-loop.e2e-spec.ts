@@ -128,7 +128,11 @@ class LoopStory {
     const response = await this.http.get(`/models/${MODEL}/versions`).expect(200);
     return response.body as {
       versions: VersionListing[];
-      shadow: { champion: string; shadow: string; labelled: { n: number } } | null;
+      shadow: {
+        champion: string;
+        shadow: string;
+        labelled: { n: number; champion: { accuracy: number }; shadow: { accuracy: number } };
+      } | null;
       promotions: { kind: string; version: string; actor: string; reason: string }[];
     };
   }
@@ -228,6 +232,9 @@ describe.each([
       shadow: before,
       labelled: { n: 500 },
     });
+    expect(after.shadow!.labelled.champion.accuracy).toBeGreaterThan(
+      after.shadow!.labelled.shadow.accuracy,
+    );
   });
 });
 

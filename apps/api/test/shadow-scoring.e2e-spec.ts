@@ -160,6 +160,11 @@ describe('Shadow scoring (e2e)', () => {
     model.predict = () => {
       throw new Error('the shadow broke');
     };
+    const labels = { model: MODEL, version: shadow };
+    const counted = async (name: string) =>
+      sample((await http().get('/metrics').expect(200)).text, name, labels) ?? 0;
+    const errorsBefore = await counted('mle_shadow_errors_total');
+    const scoredBefore = await counted('mle_shadow_predictions_total');
     const before = await loggedRecords(test.logDir);
     try {
       const [single, ...batch] = inputs;
@@ -178,10 +183,8 @@ describe('Shadow scoring (e2e)', () => {
       expect(mine.map((r) => [r.requestId, r.modelVersion, r.shadow])).toEqual(
         inputs.map((_, i) => [requestIds[i === 0 ? 0 : 1], champion, undefined]),
       );
-      const metrics = await http().get('/metrics').expect(200);
-      const labels = { model: MODEL, version: shadow };
-      expect(sample(metrics.text, 'mle_shadow_errors_total', labels)).toBe(2);
-      expect(sample(metrics.text, 'mle_shadow_predictions_total', labels)).toBe(inputs.length);
+      expect(await counted('mle_shadow_errors_total')).toBe(errorsBefore + 2);
+      expect(await counted('mle_shadow_predictions_total')).toBe(scoredBefore);
       // Once a minute per model, not once per request.
       const warnings = BufferedLogger.lines().filter((l) => l.includes('the shadow broke'));
       expect(warnings).toHaveLength(1);

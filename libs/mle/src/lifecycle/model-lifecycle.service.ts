@@ -19,7 +19,7 @@ import {
   VersionRecord,
   VersionRole,
 } from './model-versions.repository';
-import { comparePaired, PairedComparison } from './paired-comparison';
+import { AccuracyWithInterval, comparePaired, PairedComparison } from './paired-comparison';
 
 const DAY_MS = 86_400_000;
 
@@ -43,8 +43,15 @@ export interface ShadowComparison {
   /** Inputs both scored, and the share on which they agree (known at once). */
   inputs: number;
   agreement: number | null;
-  /** On the inputs whose label has arrived: champion first, shadow second. */
-  labelled: PairedComparison;
+  /** On the inputs whose label has arrived. */
+  labelled: {
+    n: number;
+    champion: AccuracyWithInterval;
+    shadow: AccuracyWithInterval;
+    /** Shadow − champion accuracy, with its 95% interval. */
+    difference: PairedComparison['difference'];
+    mcnemar: { onlyChampionRight: number; onlyShadowRight: number; pValue: number };
+  };
 }
 
 /** A version as listed: its record, with who promoted it, when and why. */
@@ -269,7 +276,7 @@ export class ModelLifecycle {
       since: since.toISOString(),
       inputs: paired.inputs,
       agreement: paired.inputs === 0 ? null : paired.agreeing / paired.inputs,
-      labelled: comparePaired(paired.labelled),
+      labelled: shadowView(comparePaired(paired.labelled)),
     };
   }
 
@@ -460,4 +467,19 @@ export class ModelLifecycle {
     );
     return promotion;
   }
+}
+
+/** A paired comparison with the champion first and the shadow second, in their names. */
+function shadowView(c: PairedComparison): ShadowComparison['labelled'] {
+  return {
+    n: c.n,
+    champion: c.first,
+    shadow: c.second,
+    difference: c.difference,
+    mcnemar: {
+      onlyChampionRight: c.mcnemar.onlyFirstRight,
+      onlyShadowRight: c.mcnemar.onlySecondRight,
+      pValue: c.mcnemar.pValue,
+    },
+  };
 }
