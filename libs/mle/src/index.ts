@@ -26,3 +26,5 @@ export {
 export type { FeatureEncoderJson } from './estimators/feature-encoder';
 export { FeatureEncoder } from './estimators/feature-encoder';
 export { fitLogisticRegression, predictProbability } from './estimators/logistic-regression';
+export type { Calibration, CalibrationReport } from './estimators/calibration';
+export { applyCalibration, fitCalibration } from './estimators/calibration';

@@ -1,3 +1,4 @@
+import { CalibrationReport } from '../estimators/calibration';
 import { FeatureSchema } from '../feature-schema';
 import { BinaryMetrics } from '../metrics/binary-metrics';
 import { FitReport } from '../model.service';
@@ -18,6 +19,11 @@ export interface TrainingSummary {
   /** The first example of the holdout (ISO) and how it was chosen (`latest`: by time). */
   holdoutFrom?: string;
   holdoutSplit?: 'hash' | 'latest';
+  /**
+   * The probability calibration, fitted on the holdout; `calibration.calibration` is present
+   * only when it lowered the expected calibration error on held-out folds.
+   */
+  calibration?: CalibrationReport;
   fit: FitReport;
   seconds: number;
 }

@@ -66,6 +66,22 @@ describe(ModelTrainer.name, () => {
     expect(Object.keys(reference).sort()).toEqual(['colour', 'flag', 'score']);
   });
 
+  it('should keep in the manifest a calibration fitted on the holdout probabilities', async () => {
+    // The fake model's probability is its score, the label score >= 0.5: far from calibrated.
+    const outcome = await trainer.train();
+
+    const { manifest } = await store.read('fake-model', outcome.candidate.version);
+    const report = manifest.training.calibration;
+    expect(report).toMatchObject({
+      method: 'platt',
+      rows: manifest.training.holdoutRows,
+      kept: true,
+      calibration: { method: 'platt' },
+    });
+    expect(report?.eceBefore).toBeGreaterThan(0.1);
+    expect(report?.eceAfter).toBeLessThan(report?.eceBefore ?? 0);
+  });
+
   it('should keep a worse candidate out of service and say why', async () => {
     // The exact threshold 0.5 is perfect on this data; the fake fit lands near 0.75.
     const current = await currentWithThreshold(0.5);

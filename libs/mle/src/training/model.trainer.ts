@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { fitCalibration } from '../estimators/calibration';
 import { Features } from '../feature-schema';
 import { pairedCounts, PairedCounts } from '../lifecycle/paired-comparison';
 import { BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
@@ -152,6 +153,11 @@ export class ModelTrainer {
     const candidate = await registered.createModel();
     const fit = await candidate.fit(train);
     const candidateHoldout = evaluate(candidate, holdout);
+    // On the holdout: probabilities of rows the candidate was not fitted on.
+    const calibration = fitCalibration(
+      candidate.predict(holdout.map((row) => row.features)).map((p) => p.probability),
+      holdout.map((row) => row.label),
+    );
     const features: Features[] = train.map((row) => row.features);
     const manifest = await this.store.save(candidate, {
       createdAt: new Date().toISOString(),
@@ -165,6 +171,7 @@ export class ModelTrainer {
         holdout: candidateHoldout,
         holdoutFrom: holdout[0].at.toISOString(),
         holdoutSplit: byTime ? 'latest' : 'hash',
+        calibration,
         fit,
         seconds: (performance.now() - started) / 1000,
       },
