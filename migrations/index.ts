@@ -5,6 +5,7 @@ import { TrackJobRunOwners1795730100000 } from './1795730100000-TrackJobRunOwner
 import { TrackLabelWithdrawals1795740000000 } from './1795740000000-TrackLabelWithdrawals';
 import { ShadowPredictions1795750000000 } from './1795750000000-ShadowPredictions';
 import { CreateModelVersions1795750100000 } from './1795750100000-CreateModelVersions';
+import { EstimatedPerformance1795760000000 } from './1795760000000-EstimatedPerformance';
 
 /**
  * The kit's own migrations (its bookkeeping tables and the analyst role). Each served plug-in
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   TrackLabelWithdrawals1795740000000,
   ShadowPredictions1795750000000,
   CreateModelVersions1795750100000,
+  EstimatedPerformance1795760000000,
 ];

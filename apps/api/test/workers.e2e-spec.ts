@@ -136,7 +136,7 @@ describe('Several workers behind one port: WORKERS=2 (e2e)', () => {
       expect(follower).not.toBe(origin);
       // One current recommendation, however many workers hold it.
       const { body } = await call(service.port, 'GET', '/metrics');
-      expect(metric(body, 'mle_retraining_recommendation').sort()).toEqual([0, 0, 1]);
+      expect(metric(body, 'mle_retraining_recommendation').sort()).toEqual([0, 0, 0, 1]);
     });
 
     it('should replace a worker killed with SIGKILL and keep answering', async () => {

@@ -1,6 +1,7 @@
 import { AccuracyEvaluation } from './accuracy';
 import { DriftReport } from './drift';
 import { Recommendation } from './monitoring.options';
+import { PerformanceEstimation } from './performance-estimation';
 import { IngestionSummary } from './prediction-log.ingester';
 
 /** What an evaluation run folded in: new predictions, and labels set, changed or withdrawn. */
@@ -34,4 +35,10 @@ export interface Evaluation {
   ingestion: IngestionSummary;
   outcomes: OutcomeUpdate;
   timings: { ingestSeconds: number; updateSeconds: number; evaluateSeconds: number };
+  /**
+   * Performance estimated from the (calibrated) probabilities of every prediction in the window,
+   * labelled or not: per version, and per UTC day for the evaluated version. Absent on
+   * evaluations stored before estimation existed.
+   */
+  estimation?: PerformanceEstimation;
 }

@@ -11,10 +11,16 @@ export function trendEntry(e: Evaluation) {
   };
 }
 
-/** The webhook's JSON body for a RETRAIN recommendation. */
+/** The event an evaluation is announced as: a recommendation, an early warning, or neither. */
+function eventOf(e: Evaluation): string {
+  if (e.recommendation === 'RETRAIN') return 'retraining.recommended';
+  return e.recommendation === 'WATCH' ? 'retraining.watch' : 'retraining.evaluated';
+}
+
+/** The webhook's JSON body for a RETRAIN recommendation or a WATCH. */
 export function webhookBody(e: Evaluation) {
   return {
-    event: 'retraining.recommended',
+    event: eventOf(e),
     model: e.model,
     modelVersion: e.modelVersion,
     recommendation: e.recommendation,
@@ -32,10 +38,10 @@ export function logEntry(e: Evaluation) {
   const version = e.modelVersion ? ` ${e.modelVersion}` : '';
   return {
     message:
-      e.recommendation === 'RETRAIN'
-        ? `RETRAIN recommended for ${e.model}${version}: ${e.reasons.join('; ')}`
+      e.recommendation === 'RETRAIN' || e.recommendation === 'WATCH'
+        ? `${e.recommendation === 'RETRAIN' ? 'RETRAIN recommended' : 'WATCH'} for ${e.model}${version}: ${e.reasons.join('; ')}`
         : `Evaluation ${e.id} of ${e.model}${version}: ${e.recommendation}. ${e.reasons.join('; ')}`,
-    event: e.recommendation === 'RETRAIN' ? 'retraining.recommended' : 'retraining.evaluated',
+    event: eventOf(e),
     evaluationId: e.id,
     model: e.model,
     modelVersion: e.modelVersion,

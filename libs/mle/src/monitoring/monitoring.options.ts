@@ -37,5 +37,5 @@ export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
   lockTimeoutMs: 30_000,
 };
 
-export const RECOMMENDATIONS = ['OK', 'RETRAIN', 'INSUFFICIENT_DATA'] as const;
+export const RECOMMENDATIONS = ['OK', 'RETRAIN', 'INSUFFICIENT_DATA', 'WATCH'] as const;
 export type Recommendation = (typeof RECOMMENDATIONS)[number];

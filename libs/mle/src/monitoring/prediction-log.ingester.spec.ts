@@ -291,8 +291,11 @@ describe(PredictionLogIngester.name, () => {
         WHERE model = 'test-model' AND model_version = 'v1' AND day = '2026-11-01'
         ORDER BY feature, bin`,
     );
-    // Records 1–7: count n (edge 3), flag when n is even, the same colour and score.
+    // Records 1–7: count n (edge 3), flag when n is even, the same colour and score; and by
+    // predicted class and probability (performance estimation).
     expect(counts.map((c) => [c.feature, c.bin, Number(c.count)])).toEqual([
+      ['#score', 'n25', 5],
+      ['#score', 'p25', 2],
       ['colour', 'red', 7],
       ['count', '0', 2],
       ['count', '1', 5],
@@ -301,8 +304,10 @@ describe(PredictionLogIngester.name, () => {
       ['score', '1', 7],
     ]);
     const [{ n }] = await dataSource.query<{ n: string }[]>(
-      `SELECT count(*) AS n FROM prediction_feature_counts WHERE model_version <> 'v1'`,
+      `SELECT count(*) AS n FROM prediction_feature_counts
+        WHERE model_version <> 'v1' AND feature <> '#score'`,
     );
+    // A version without a reference has no drift counts; its predictions still count by score.
     expect(Number(n)).toBe(0);
   });
 

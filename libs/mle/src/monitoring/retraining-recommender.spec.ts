@@ -44,14 +44,48 @@ describe(recommend.name, () => {
     );
   });
 
-  it('should name drift without letting it decide', () => {
+  it('should say WATCH, never RETRAIN, when a feature drifts and the accuracy is fine', () => {
     const result = recommend({
       ...base,
       metrics: metrics(190, 200),
       driftedFeatures: ['unit_price'],
     });
-    expect(result.recommendation).toBe('OK');
+    expect(result.recommendation).toBe('WATCH');
     expect(result.reasons).toContain('significant drift in unit_price');
+  });
+
+  it('should keep RETRAIN when the labels say so, whatever the estimate and the drift', () => {
+    const result = recommend({
+      ...base,
+      metrics: metrics(100, 200),
+      driftedFeatures: ['unit_price'],
+      unlabelledEstimate: { accuracy: 0.9, low: 0.88, high: 0.92, predictions: 500, days: 30 },
+    });
+    expect(result.recommendation).toBe('RETRAIN');
+  });
+
+  it('should say WATCH when the whole band of the estimate for the unlabelled days is below the threshold', () => {
+    const below = { accuracy: 0.6, low: 0.55, high: 0.69, predictions: 900, days: 30 };
+    const straddling = { ...below, high: 0.71 };
+
+    const labelsFine = recommend({
+      ...base,
+      metrics: metrics(180, 200),
+      unlabelledEstimate: below,
+    });
+    const noLabels = recommend({ ...base, metrics: undefined, unlabelledEstimate: below });
+    const unsure = recommend({
+      ...base,
+      metrics: metrics(180, 200),
+      unlabelledEstimate: straddling,
+    });
+
+    expect(labelsFine.recommendation).toBe('WATCH');
+    expect(labelsFine.reasons).toContain(
+      'estimated accuracy 60.0% (±3 SE 55.0%–69.0%) on 900 predictions of the 30 days without labels is below the threshold 70.0%',
+    );
+    expect(noLabels.recommendation).toBe('WATCH');
+    expect(unsure.recommendation).toBe('OK');
   });
 
   it('should warn when the model does no better than the majority class', () => {

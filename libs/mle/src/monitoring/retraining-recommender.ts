@@ -7,16 +7,26 @@ export interface RecommendationInput {
   version: string | undefined;
   threshold: number;
   minLabelled: number;
-  /** Features whose drift is significant: reported, not decisive. */
+  /** Features whose drift is significant: a WATCH, never a RETRAIN by itself. */
   driftedFeatures: string[];
+  /** The estimated accuracy of the version's predictions on the days without labels yet. */
+  unlabelledEstimate?: {
+    accuracy: number;
+    low: number;
+    high: number;
+    predictions: number;
+    days: number;
+  };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /**
  * The retraining rule: RETRAIN when accuracy is below the threshold on at least `minLabelled`
- * labelled predictions; INSUFFICIENT_DATA below that count; OK otherwise. Drift alone never says
- * RETRAIN (labels arrive late; drift is the early warning), but it is named in the reasons.
+ * labelled predictions; INSUFFICIENT_DATA below that count; OK otherwise — except that WATCH
+ * replaces OK or INSUFFICIENT_DATA when the estimate for the days without labels is below the
+ * threshold with its whole ±3 standard-error band, or a feature drifts significantly. Neither
+ * alone says RETRAIN (the estimate is blind to a changed rule, drift may not hurt): they warn.
  */
 export function recommend(input: RecommendationInput): {
   recommendation: Recommendation;
@@ -50,8 +60,17 @@ export function recommend(input: RecommendationInput): {
       );
     }
   }
+  const estimate = input.unlabelledEstimate;
+  const estimatedBelow = estimate !== undefined && estimate.high < threshold;
+  if (estimate) {
+    reasons.push(
+      `estimated accuracy ${pct(estimate.accuracy)} (±3 SE ${pct(estimate.low)}–${pct(estimate.high)}) on ${estimate.predictions} predictions of the ${estimate.days} days without labels ${estimatedBelow ? 'is below' : 'is not below'} the threshold ${pct(threshold)}`,
+    );
+  }
   if (driftedFeatures.length > 0) {
     reasons.push(`significant drift in ${driftedFeatures.join(', ')}`);
   }
+  const warned = estimatedBelow || driftedFeatures.length > 0;
+  if (version && recommendation !== 'RETRAIN' && warned) recommendation = 'WATCH';
   return { recommendation, reasons };
 }

@@ -21,7 +21,11 @@ export class RetrainingWebhookNotifier {
   private readonly logger = new Logger('RetrainingWebhook');
 
   async notify(evaluation: Evaluation, options: WebhookOptions): Promise<WebhookOutcome> {
-    return this.post(webhookBody(evaluation), options, 'the RETRAIN recommendation');
+    return this.post(
+      webhookBody(evaluation),
+      options,
+      `the ${evaluation.recommendation} recommendation`,
+    );
   }
 
   /** POSTs any event of the retraining loop (`what` names it in the warning). */

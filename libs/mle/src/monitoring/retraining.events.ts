@@ -35,8 +35,15 @@ export class RetrainingEvents {
     this.emitter.emit('promotion', promotion);
   }
 
+  /** An early warning: the estimate or the drift says to look, the labels do not (yet). */
+  onWatch(listener: RetrainingListener): () => void {
+    this.emitter.on('watch', listener);
+    return () => this.emitter.off('watch', listener);
+  }
+
   emit(evaluation: Evaluation): void {
     this.emitter.emit('evaluation', evaluation);
     if (evaluation.recommendation === 'RETRAIN') this.emitter.emit('retrain', evaluation);
+    if (evaluation.recommendation === 'WATCH') this.emitter.emit('watch', evaluation);
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
+import { applyCalibration, Calibration } from '../estimators/calibration';
 import { LifecycleAction, ModelLifecycle } from '../lifecycle/model-lifecycle.service';
 import { ModelVersionsRepository } from '../lifecycle/model-versions.repository';
 import { MleMetrics } from '../metrics/mle-metrics';
@@ -17,6 +18,12 @@ import {
   IngestionSummary,
   PredictionLogIngester,
 } from './prediction-log.ingester';
+import {
+  DailyPerformance,
+  estimateFromScores,
+  PerformanceEstimation,
+  realizedAccuracy,
+} from './performance-estimation';
 import { ReferenceDistribution } from './reference-distribution';
 import { EvaluationRepository } from './repositories/evaluation.repository';
 import { FeatureCountRepository } from './repositories/feature-count.repository';
@@ -72,6 +79,8 @@ export class RetrainingMonitor {
   /** Failures this process could not write to `job_runs` yet, by job run id. */
   private readonly pendingFailures = new Map<string, string>();
   private readonly referenceCache = new Map<string, ReferenceDistribution>();
+  /** The calibration of each version's probabilities (null: it has none), by model and version. */
+  private readonly calibrationCache = new Map<string, Calibration | null>();
 
   constructor(
     private readonly jobRuns: JobRunRepository,
@@ -202,6 +211,13 @@ export class RetrainingMonitor {
     return this.jobRuns.last(EVALUATION_JOB);
   }
 
+  /** The latest evaluation runs, newest first (as `lastRun` shows them). */
+  async recentRuns(limit: number): Promise<JobRun[]> {
+    await this.recordPendingFailures().catch(() => undefined);
+    await this.abandonDeadRuns();
+    return this.jobRuns.recent(EVALUATION_JOB, limit);
+  }
+
   /** When the last scheduled (or catch-up) run succeeded, for the catch-up rule. */
   async lastScheduledSuccess(): Promise<Date | undefined> {
     return this.jobRuns.lastScheduledSuccess(EVALUATION_JOB);
@@ -272,6 +288,8 @@ export class RetrainingMonitor {
     const drift: DriftReport = version
       ? await this.measureDrift(model, version, referenceOf(model, version), window)
       : { status: 'unavailable', predictions: 0, features: [], note: 'no model version' };
+    const estimation = await this.estimate(model, version, window);
+    const unlabelled = estimation.unlabelledDays;
     const { recommendation, reasons } = recommend({
       metrics: ofVersion?.metrics,
       version,
@@ -280,6 +298,15 @@ export class RetrainingMonitor {
       driftedFeatures: drift.features
         .filter((f) => f.level === 'significant')
         .map((f) => f.feature),
+      unlabelledEstimate: unlabelled.estimated
+        ? {
+            accuracy: unlabelled.estimated.accuracy.value,
+            low: unlabelled.estimated.accuracy.low,
+            high: unlabelled.estimated.accuracy.high,
+            predictions: unlabelled.estimated.predictions,
+            days: unlabelled.days.length,
+          }
+        : undefined,
     });
     return this.evaluations.insert(
       {
@@ -295,6 +322,7 @@ export class RetrainingMonitor {
         window: metrics.window,
         metrics,
         drift,
+        estimation,
         ingestion: run.ingestion,
         outcomes: run.outcomes,
         timings: {
@@ -317,13 +345,79 @@ export class RetrainingMonitor {
         const key = `${model}\u0000${version}`;
         if (this.referenceCache.has(key)) continue;
         try {
-          this.referenceCache.set(key, (await this.store.read(model, version)).manifest.reference);
+          const { manifest } = await this.store.read(model, version);
+          this.referenceCache.set(key, manifest.reference);
+          this.calibrationCache.set(key, manifest.training.calibration?.calibration ?? null);
         } catch {
           // A partial or damaged version: its predictions are reported as not counted.
         }
       }
     }
     return (m, version) => this.referenceCache.get(`${m}\u0000${version}`);
+  }
+
+  /**
+   * CBPE over the window: every version's predictions by class and probability, through its
+   * calibration; per UTC day for `version`, beside the accuracy measured on that day's labels.
+   */
+  private async estimate(
+    model: string,
+    version: string | undefined,
+    window: EvaluationWindow,
+  ): Promise<PerformanceEstimation> {
+    const lock = { lockTimeoutMs: this.options.monitoring.lockTimeoutMs };
+    const byVersion = new Map<string, Map<string, Map<string, number>>>();
+    for (const row of await this.featureCounts.scores(model, window, lock)) {
+      const days = byVersion.get(row.version) ?? new Map<string, Map<string, number>>();
+      const bins = days.get(row.day) ?? new Map<string, number>();
+      bins.set(row.bin, (bins.get(row.bin) ?? 0) + row.count);
+      days.set(row.day, bins);
+      byVersion.set(row.version, days);
+    }
+    const calibrationOf = (v: string) =>
+      this.calibrationCache.get(`${model}\u0000${v}`) ?? undefined;
+    const versions = [...byVersion].map(([v, days]) => {
+      const calibration = calibrationOf(v);
+      return {
+        version: v,
+        calibrated: calibration !== undefined,
+        estimated: estimateFromScores(days.values(), (p) => applyCalibration(calibration, p)),
+      };
+    });
+    if (!version) return { versions, daily: [], unlabelledDays: { days: [], estimated: null } };
+    const calibration = calibrationOf(version);
+    const calibrate = (p: number) => applyCalibration(calibration, p);
+    const scores = byVersion.get(version) ?? new Map<string, Map<string, number>>();
+    const outcomes = new Map(
+      (await this.outcomes.daily(model, version, window, lock)).map((d) => [d.day, d]),
+    );
+    const daily: DailyPerformance[] = [...new Set([...scores.keys(), ...outcomes.keys()])]
+      .sort()
+      .map((day) => {
+        const bins = scores.get(day);
+        const outcome = outcomes.get(day);
+        const estimated = bins ? estimateFromScores([bins], calibrate) : null;
+        return {
+          day,
+          version,
+          predictions: estimated?.predictions ?? outcome?.outcomes ?? 0,
+          labelled: outcome?.labelled ?? 0,
+          realized: outcome ? realizedAccuracy(outcome.labelled, outcome.correct) : null,
+          estimated,
+        };
+      });
+    const unlabelled = daily.filter((d) => d.labelled === 0 && scores.has(d.day)).map((d) => d.day);
+    return {
+      versions,
+      daily,
+      unlabelledDays: {
+        days: unlabelled,
+        estimated: estimateFromScores(
+          unlabelled.map((day) => scores.get(day)!),
+          calibrate,
+        ),
+      },
+    };
   }
 
   private async measureDrift(
@@ -360,7 +454,7 @@ export class RetrainingMonitor {
       this.logger.error(`A retraining listener failed: ${(error as Error).message}`);
     }
     const entry = logEntry(evaluation);
-    if (evaluation.recommendation !== 'RETRAIN') {
+    if (evaluation.recommendation !== 'RETRAIN' && evaluation.recommendation !== 'WATCH') {
       this.logger.log(entry.message);
       return;
     }

@@ -1,4 +1,5 @@
 import { PoolClient } from 'pg';
+import { SCORE_FEATURE, scoreBin } from '../performance-estimation';
 import { binIndex, FeatureReference, ReferenceDistribution } from '../reference-distribution';
 
 /** The training reference of a model version, or undefined when there is none to count by. */
@@ -28,11 +29,14 @@ interface DayCounts {
   day: number;
   reference: [string, FeatureReference][];
   bins: Map<string, number>[];
+  /** By predicted class and probability (performance estimation), reference or not. */
+  scores: Map<string, number>;
 }
 
 /**
  * Predictions counted per model version, UTC day, feature and bin of the version's training
- * reference: what drift detection sums over a window. Counted as the lines are staged, and
+ * reference: what drift detection sums over a window. Beside them, under `#score`, by predicted
+ * class and hundredth of probability: what performance estimation sums. Counted as the lines are staged, and
  * written in the same transaction as their rows, so each line counts exactly once.
  */
 export class FeatureCounts {
@@ -43,8 +47,9 @@ export class FeatureCounts {
     model: string,
     version: string,
     at: number,
+    prediction: { prediction: boolean; probability: number },
     features: Readonly<Record<string, unknown>>,
-    reference: ReferenceDistribution,
+    reference: ReferenceDistribution | undefined,
   ): void {
     const day = Math.floor(at / DAY_MS);
     let counts = this.last;
@@ -53,18 +58,21 @@ export class FeatureCounts {
       const key = `${model}\u0000${version}\u0000${day}`;
       counts = this.days.get(key);
       if (!counts) {
-        const entries = Object.entries(reference);
+        const entries = Object.entries(reference ?? {});
         counts = {
           model,
           version,
           day,
           reference: entries,
           bins: entries.map(() => new Map<string, number>()),
+          scores: new Map<string, number>(),
         };
         this.days.set(key, counts);
       }
       this.last = counts;
     }
+    const score = scoreBin(prediction.prediction, prediction.probability);
+    counts.scores.set(score, (counts.scores.get(score) ?? 0) + 1);
     const { reference: entries, bins } = counts;
     for (let i = 0; i < entries.length; i++) {
       const bin = featureBin(entries[i][1], features[entries[i][0]]);
@@ -82,17 +90,26 @@ export class FeatureCounts {
       [],
       [],
     ];
-    for (const { model, version, day, reference, bins } of this.days.values()) {
+    const push = (
+      model: string,
+      version: string,
+      day: number,
+      feature: string,
+      bin: string,
+      count: number,
+    ) => {
+      rows[0].push(model);
+      rows[1].push(version);
+      rows[2].push(day);
+      rows[3].push(feature);
+      rows[4].push(bin);
+      rows[5].push(count);
+    };
+    for (const { model, version, day, reference, bins, scores } of this.days.values()) {
       reference.forEach(([feature], i) => {
-        for (const [bin, count] of bins[i]) {
-          rows[0].push(model);
-          rows[1].push(version);
-          rows[2].push(day);
-          rows[3].push(feature);
-          rows[4].push(bin);
-          rows[5].push(count);
-        }
+        for (const [bin, count] of bins[i]) push(model, version, day, feature, bin, count);
       });
+      for (const [bin, count] of scores) push(model, version, day, SCORE_FEATURE, bin, count);
     }
     if (rows[0].length === 0) return;
     await client.query(

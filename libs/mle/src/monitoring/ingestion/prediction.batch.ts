@@ -129,12 +129,20 @@ export class PredictionBatch {
     }
   }
 
-  /** Counts a staged prediction's features by its version's reference, if there is one. */
-  private count(p: Pick<ValidPrediction, 'model' | 'modelVersion' | 'at' | 'features'>): void {
+  /**
+   * Counts a staged prediction: by class and probability always (performance estimation), its
+   * features by its version's reference when there is one (drift).
+   */
+  private count(
+    p: Pick<
+      ValidPrediction,
+      'model' | 'modelVersion' | 'at' | 'features' | 'prediction' | 'probability'
+    >,
+  ): void {
     if (!this.referenceOf) return;
     const reference = this.referenceOf(p.model, p.modelVersion);
-    if (reference) this.counts.add(p.model, p.modelVersion, p.at, p.features, reference);
-    else this.uncounted.add(`${p.model} ${p.modelVersion}`);
+    if (!reference) this.uncounted.add(`${p.model} ${p.modelVersion}`);
+    this.counts.add(p.model, p.modelVersion, p.at, p, p.features, reference);
   }
 
   private async begin(client: PoolClient): Promise<void> {
@@ -164,11 +172,14 @@ export class PredictionBatch {
       model_version: string;
       at: number;
       features: Features;
+      prediction: boolean;
+      probability: number;
     }>(
       `INSERT INTO predictions (${COLUMNS})
        SELECT ${COLUMNS} FROM prediction_log_staging
        ON CONFLICT (id) DO NOTHING
-       RETURNING model, model_version, extract(epoch FROM predicted_at) * 1000 AS at, features`,
+       RETURNING model, model_version, extract(epoch FROM predicted_at) * 1000 AS at, features,
+                 prediction, probability`,
     );
     // Only the rows inserted now count for drift: the others were counted when they were.
     this.counts = new FeatureCounts();
@@ -178,6 +189,8 @@ export class PredictionBatch {
         modelVersion: row.model_version,
         at: Number(row.at),
         features: row.features,
+        prediction: row.prediction,
+        probability: row.probability,
       });
     }
     return result.rowCount ?? 0;

@@ -22,6 +22,7 @@ interface EvaluationRow {
   ingestion: Evaluation['ingestion'];
   outcomes: Evaluation['outcomes'];
   timings: Evaluation['timings'];
+  estimation: Evaluation['estimation'] | null;
 }
 
 function toEvaluation(row: EvaluationRow): Evaluation {
@@ -43,6 +44,7 @@ function toEvaluation(row: EvaluationRow): Evaluation {
     ingestion: row.ingestion,
     outcomes: row.outcomes,
     timings: row.timings,
+    ...(row.estimation ? { estimation: row.estimation } : {}),
   };
 }
 
@@ -62,8 +64,9 @@ export class EvaluationRepository {
       return manager.query<EvaluationRow[]>(
         `INSERT INTO model_evaluations (job_run_id, window_from, window_to, model, model_version,
            recommendation, reasons, accuracy, labelled, threshold, min_labelled, metrics, drift,
-           ingestion, outcomes, timings)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING *`,
+           ingestion, outcomes, timings, estimation)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         RETURNING *`,
         [
           e.jobRunId ?? null,
           e.window.from,
@@ -81,6 +84,7 @@ export class EvaluationRepository {
           JSON.stringify(e.ingestion),
           JSON.stringify(e.outcomes),
           JSON.stringify(e.timings),
+          e.estimation ? JSON.stringify(e.estimation) : null,
         ],
       );
     });

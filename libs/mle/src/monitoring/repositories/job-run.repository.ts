@@ -147,11 +147,17 @@ export class JobRunRepository {
   }
 
   async last(job: string): Promise<JobRun | undefined> {
-    const [row] = await this.dataSource.query<JobRunRow[]>(
-      `SELECT * FROM job_runs WHERE job = $1 ORDER BY started_at DESC, id DESC LIMIT 1`,
-      [job],
+    const [run] = await this.recent(job, 1);
+    return run;
+  }
+
+  /** The job's latest runs, newest first. */
+  async recent(job: string, limit: number): Promise<JobRun[]> {
+    const rows = await this.dataSource.query<JobRunRow[]>(
+      `SELECT * FROM job_runs WHERE job = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [job, limit],
     );
-    return row ? toJobRun(row) : undefined;
+    return rows.map(toJobRun);
   }
 
   /** When the job's last scheduled (or catch-up) run succeeded. */

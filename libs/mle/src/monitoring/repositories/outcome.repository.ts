@@ -103,6 +103,28 @@ export class OutcomeRepository {
     return rows.map(({ last, ...row }) => ({ ...row, lastPredictionAt: last }));
   }
 
+  /** One version's outcomes in the window per UTC day: labelled, and of those predicted right. */
+  async daily(
+    model: string,
+    version: string,
+    window: EvaluationWindow,
+    { lockTimeoutMs }: { lockTimeoutMs: number },
+  ): Promise<{ day: string; outcomes: number; labelled: number; correct: number }[]> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT set_config('lock_timeout', $1, true)`, [`${lockTimeoutMs}ms`]);
+      return manager.query(
+        `SELECT to_char(predicted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                count(*)::int AS outcomes,
+                count(label)::int AS labelled,
+                count(*) FILTER (WHERE prediction = label)::int AS correct
+           FROM prediction_outcomes
+          WHERE model = $1 AND model_version = $2 AND predicted_at >= $3 AND predicted_at < $4
+          GROUP BY 1 ORDER BY 1`,
+        [model, version, window.from, window.to],
+      );
+    });
+  }
+
   private async checkpoint(
     manager: EntityManager,
     name: string,
