@@ -1,14 +1,11 @@
-import { ModelLifecycle } from '@app/mle/lifecycle';
-import { MLE_OPTIONS, MleOptions } from '@app/mle/module';
-import { EvaluationScheduler, JobRun, RetrainingMonitor, trendEntry } from '@app/mle/monitoring';
-import { ModelRegistry, RegisteredModel } from '@app/mle/registry';
+import { RetrainingMonitor } from '@app/mle/monitoring';
+import { ModelRegistry } from '@app/mle/registry';
 import {
   Controller,
   Get,
   Headers,
   HttpCode,
   HttpStatus,
-  Inject,
   Param,
   Post,
   UseGuards,
@@ -17,19 +14,12 @@ import { ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nest
 import { OPS_TOKEN_SCHEME, STATUS_TOKEN_SCHEME } from '../http/openapi';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
 import { OpsTokenGuard } from '../ops/ops-token.guard';
+import { RetrainingStatus } from './retraining-status.service';
 import { StatusTokenGuard } from './status-token.guard';
 
-/**
- * The last run as anyone may see it: its state and times. What it failed on and where it ran
- * (error, host) are for operators. Picked field by field, so a field added to job runs later is
- * not published by default.
- */
-function publicRun({ id, trigger, status, scheduledFor, startedAt, finishedAt }: JobRun) {
-  return { id, trigger, status, scheduledFor, startedAt, finishedAt };
-}
-
 const STATUS_DESCRIPTION =
-  'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise. ' +
+  'recommendation: RETRAIN when accuracy is below the threshold on at least the minimum of labelled predictions; INSUFFICIENT_DATA below that minimum; OK otherwise; ' +
+  'WATCH instead of OK or INSUFFICIENT_DATA when the accuracy estimated for the days without labels is below the threshold (its whole ±3 SE band) or a feature drifts significantly. ' +
   'view: public shows the last run without its error and host; sending RETRAINING_STATUS_TOKEN or OPS_TOKEN gives the full view. ' +
   'Open unless RETRAINING_STATUS_TOKEN is set. 503 (problem+json) while the database does not answer.';
 
@@ -45,11 +35,9 @@ const StatusSecurity = (): MethodDecorator => (target, key, descriptor) => {
 export class RetrainingController {
   constructor(
     private readonly monitor: RetrainingMonitor,
-    private readonly scheduler: EvaluationScheduler,
     private readonly registry: ModelRegistry,
     private readonly access: StatusTokenGuard,
-    private readonly lifecycle: ModelLifecycle,
-    @Inject(MLE_OPTIONS) private readonly options: MleOptions,
+    private readonly statuses: RetrainingStatus,
   ) {}
 
   @Get('retraining/status')
@@ -62,7 +50,7 @@ export class RetrainingController {
   })
   @ApiResponse({ status: 503, description: 'The database does not answer; try again later.' })
   async status(@Headers('authorization') authorization?: string) {
-    return this.statusOf(this.registry.first, authorization);
+    return this.statuses.of(this.registry.first, this.access.grantsDetails(authorization));
   }
 
   @Get('models/:model/retraining/status')
@@ -80,38 +68,7 @@ export class RetrainingController {
     @Param('model') name: string,
     @Headers('authorization') authorization?: string,
   ) {
-    return this.statusOf(this.registry.get(name), authorization);
-  }
-
-  private async statusOf(model: RegisteredModel, authorization: string | undefined) {
-    const full = this.access.grantsDetails(authorization);
-    const { monitoring } = this.options;
-    const [evaluations, lastRun, shadow, promotions] = await Promise.all([
-      this.monitor.history(model.name, monitoring.trendLength),
-      this.monitor.lastRun(),
-      this.lifecycle.compareWithShadow(model.name),
-      this.lifecycle.promotions(model.name, 5),
-    ]);
-    const latest = evaluations[0];
-    return {
-      view: full ? 'full' : 'public',
-      model: model.name,
-      recommendation: latest?.recommendation ?? 'INSUFFICIENT_DATA',
-      reasons: latest?.reasons ?? ['no evaluation has run yet'],
-      threshold: monitoring.accuracyThreshold,
-      minLabelled: monitoring.minLabelled,
-      windowDays: monitoring.windowDays,
-      mode: this.lifecycle.mode,
-      serving: model.current?.manifest.version ?? null,
-      shadow: shadow ?? null,
-      promotions,
-      latest: latest ?? null,
-      trend: evaluations.map(trendEntry),
-      lastRun: lastRun ? (full ? lastRun : publicRun(lastRun)) : null,
-      running: this.monitor.running,
-      schedule: this.scheduler.schedule ?? null,
-      nextRun: this.scheduler.nextRun()?.toISOString() ?? null,
-    };
+    return this.statuses.of(this.registry.get(name), this.access.grantsDetails(authorization));
   }
 
   @Post('retraining/evaluate')
