@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { modelNamed, runCommand, UsageError } from './command-runner';
 
 const USAGE =
-  'usage: npm run seed -- [--model NAME] [--rows 20000] [--seed 42] [--drift-from YYYY-MM-DD] [--now YYYY-MM-DD] [--replace]';
+  'usage: npm run seed -- [--model NAME] [--rows 20000] [--seed 42] [--drift-from YYYY-MM-DD] [--shift-from YYYY-MM-DD] [--now YYYY-MM-DD] [--replace]';
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -13,6 +13,7 @@ function parseOptions() {
       rows: { type: 'string', default: '20000' },
       seed: { type: 'string', default: '42' },
       'drift-from': { type: 'string' },
+      'shift-from': { type: 'string' },
       now: { type: 'string' },
       replace: { type: 'boolean', default: false },
     },
@@ -34,6 +35,7 @@ function parseOptions() {
     rows,
     seed,
     driftFrom: date('--drift-from', values['drift-from']),
+    shiftFrom: date('--shift-from', values['shift-from']),
     now: date('--now', values.now) ?? new Date(),
     replace: values.replace,
   };
@@ -73,6 +75,7 @@ void runCommand('seed', async ({ dataSource, database, registry }) => {
       `  labelled         ${summary.labelled.toLocaleString('en-US')} (the most recent wait for their labels)`,
       `  label true       ${(100 * summary.positiveRate).toFixed(1)}% of labelled`,
       `  drift from       ${options.driftFrom ? day(options.driftFrom) : 'none'}`,
+      `  shift from       ${options.shiftFrom ? day(options.shiftFrom) : 'none'}`,
       `  seed             ${options.seed}`,
       '',
     ].join('\n'),

@@ -9,6 +9,12 @@ export interface DemoOptions {
   days?: number;
   /** From this instant on, the rule that decides the label changes (concept drift). */
   driftFrom?: Date;
+  /**
+   * From this instant on, the inputs' distribution changes while the rule that decides the label
+   * given them stays (covariate shift): the features drift, yet a model trained before keeps
+   * about its accuracy.
+   */
+  shiftFrom?: Date;
 }
 
 /** What the kit needs to know of a generated row. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CHANNELS, LABEL_DELAY_DAYS, PRODUCT_CATEGORIES, REGIONS } from '../sale.constants';
 import {
   DEMO_SALES_COPY_COLUMNS,
@@ -11,6 +12,7 @@ import {
 const DAY_MS = 86_400_000;
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const DRIFT_FROM = new Date(NOW.getTime() - 90 * DAY_MS);
+const SHIFT_FROM = new Date(NOW.getTime() - 90 * DAY_MS);
 
 function generate(options: Partial<DemoSalesOptions> = {}): DemoSaleRow[] {
   return [...generateDemoSales({ rows: 2_000, seed: 42, now: NOW, ...options })];
@@ -81,6 +83,74 @@ function accuracy(
 
 const line = (row: DemoSaleRow) => JSON.stringify(toCopyValues(row));
 
+function sha256(rows: readonly DemoSaleRow[]): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(`${line(row)}\n`);
+  return hash.digest('hex');
+}
+
+const median = (values: readonly number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const average = (values: readonly number[]): number =>
+  values.reduce((s, v) => s + v, 0) / values.length;
+
+// The kit's Population Stability Index, written out: Σ (a − e)·ln(a / e) over the reference's
+// values, with the same floor for empty ones.
+function populationStability(expected: readonly string[], actual: readonly string[]): number {
+  const share = (values: readonly string[], key: string): number =>
+    Math.max(values.filter((value) => value === key).length / values.length, 1e-4);
+  let psi = 0;
+  for (const key of new Set(expected)) {
+    const e = share(expected, key);
+    const a = share(actual, key);
+    psi += (a - e) * Math.log(a / e);
+  }
+  return psi;
+}
+
+/** Bins a number into the reference's deciles as the kit does: the count of edges <= value. */
+function decileOf(reference: readonly number[]): (value: number) => string {
+  const sorted = [...reference].sort((a, b) => a - b);
+  const edges = Array.from(
+    { length: 9 },
+    (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / 10)],
+  );
+  return (value) => String(edges.filter((edge) => edge <= value).length);
+}
+
+function featureStability(
+  before: readonly DemoSaleRow[],
+  after: readonly DemoSaleRow[],
+): { productCategory: number; unitPrice: number } {
+  const category = (rows: readonly DemoSaleRow[]) => rows.map((row) => row.productCategory);
+  const decile = decileOf(before.map((row) => row.unitPrice));
+  const price = (rows: readonly DemoSaleRow[]) => rows.map((row) => decile(row.unitPrice));
+  return {
+    productCategory: populationStability(category(before), category(after)),
+    unitPrice: populationStability(price(before), price(after)),
+  };
+}
+
+// Mean gap, over quintiles of the rule's probability, between that probability and the observed
+// reorder rate: small when the labels follow the rule.
+function calibrationGap(
+  rows: readonly (DemoSaleRow & { reordered: boolean })[],
+  probability: (row: DemoSaleRow) => number,
+): number {
+  const scored = rows
+    .map((row) => ({ p: probability(row), y: row.reordered ? 1 : 0 }))
+    .sort((a, b) => a.p - b.p);
+  let gap = 0;
+  for (let q = 0; q < 5; q++) {
+    const bin = scored.slice(
+      Math.floor((q * scored.length) / 5),
+      Math.floor(((q + 1) * scored.length) / 5),
+    );
+    gap += Math.abs(average(bin.map((s) => s.y)) - average(bin.map((s) => s.p))) / 5;
+  }
+  return gap;
+}
+
 describe(generateDemoSales.name, () => {
   const drifting = generate({ rows: 20_000, driftFrom: DRIFT_FROM });
   const labelled = drifting.filter(isLabelled);
@@ -119,6 +189,20 @@ describe(generateDemoSales.name, () => {
     // Assert
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.every((row) => row.soldAt >= DRIFT_FROM)).toBe(true);
+  });
+
+  it('should yield the rows it yielded before shiftFrom existed when shiftFrom is unset', () => {
+    // Arrange: digests of the first 500 rows as the generator wrote them before the option.
+    const plainDigest = '3bd5bb38b2d5b5d4af0372ac342dfb0a18c9cad31bfc548c8a40f881703a7fac';
+    const driftDigest = '323a17a67c656ca0b00fc509d93f36bf4885b27fe876f0be223b5e68ce7e8063';
+
+    // Act
+    const plain = sha256(generate({ rows: 500 }));
+    const drifted = sha256(generate({ rows: 500, driftFrom: DRIFT_FROM }));
+
+    // Assert
+    expect(plain).toBe(plainDigest);
+    expect(drifted).toBe(driftDigest);
   });
 
   it('should yield the requested rows in time order within the window when days is given', () => {
@@ -213,9 +297,6 @@ describe(generateDemoSales.name, () => {
 
   it('should produce skewed prices, baskets and repeat customers when generating', () => {
     // Arrange
-    const median = (values: number[]): number =>
-      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-    const average = (values: number[]): number => values.reduce((s, v) => s + v, 0) / values.length;
     const promo = drifting.filter((row) => row.promo);
     const noPromo = drifting.filter((row) => !row.promo);
     const electronics = drifting.filter((row) => row.productCategory === 'electronics');
@@ -265,6 +346,90 @@ describe(generateDemoSales.name, () => {
 
     // Assert
     expect(holdoutAccuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
+  describe('with shiftFrom', () => {
+    const plain = generate({ rows: 20_000 });
+    const shifting = generate({ rows: 20_000, shiftFrom: SHIFT_FROM });
+    const preShift = shifting.filter((row) => row.soldAt < SHIFT_FROM);
+    const postShift = shifting.filter((row) => row.soldAt >= SHIFT_FROM);
+    const plainPostShift = plain.filter((row) => row.soldAt >= SHIFT_FROM);
+
+    it('should keep the rows before shiftFrom unchanged when a shift is added', () => {
+      // Act
+      const changed = shifting.filter((row, i) => line(row) !== line(plain[i]));
+
+      // Assert
+      expect(changed.length).toBeGreaterThan(0);
+      expect(changed.every((row) => row.soldAt >= SHIFT_FROM)).toBe(true);
+    });
+
+    it('should move the category mix and the prices to a significant PSI when shiftFrom is set', () => {
+      // Act
+      const shifted = featureStability(preShift, postShift);
+      const unshifted = featureStability(
+        plain.filter((row) => row.soldAt < SHIFT_FROM),
+        plainPostShift,
+      );
+
+      // Assert: past the kit's default significant level (0.25), and only because of the shift.
+      expect(shifted.productCategory).toBeGreaterThanOrEqual(0.25);
+      expect(shifted.unitPrice).toBeGreaterThanOrEqual(0.25);
+      expect(unshifted.productCategory).toBeLessThan(0.05);
+      expect(unshifted.unitPrice).toBeLessThan(0.05);
+      expect(median(postShift.map((row) => row.unitPrice))).toBeGreaterThan(
+        1.5 * median(preShift.map((row) => row.unitPrice)),
+      );
+    });
+
+    it('should bring longer-standing customers after shiftFrom when shiftFrom is set', () => {
+      // Act: tenures grow with time anyway, so the same days without the shift are the baseline.
+      const shifted = median(postShift.map((row) => row.customerTenureDays));
+      const unshifted = median(plainPostShift.map((row) => row.customerTenureDays));
+
+      // Assert
+      expect(shifted).toBeGreaterThan(1.2 * unshifted);
+    });
+
+    it('should label the shifted rows by the pre-drift rule when only shiftFrom is set', () => {
+      // Act
+      const gap = calibrationGap(postShift.filter(isLabelled), (row) =>
+        reorderProbability(row, false),
+      );
+
+      // Assert
+      expect(gap).toBeLessThan(0.04);
+    });
+
+    it('should label by the drifted rule when driftFrom applies as well', () => {
+      // Arrange
+      const both = generate({ rows: 20_000, shiftFrom: SHIFT_FROM, driftFrom: DRIFT_FROM });
+      const after = both.filter((row) => row.soldAt >= DRIFT_FROM).filter(isLabelled);
+
+      // Act
+      const drifted = calibrationGap(after, (row) => reorderProbability(row, true));
+      const original = calibrationGap(after, (row) => reorderProbability(row, false));
+
+      // Assert
+      expect(drifted).toBeLessThan(0.04);
+      expect(original).toBeGreaterThan(0.1);
+    });
+
+    it('should keep the accuracy of a model trained before the shift when shiftFrom is set', () => {
+      // Arrange: train on the earlier 80% of the pre-shift rows, hold out the later 20%.
+      const labelledPreShift = preShift.filter(isLabelled);
+      const cut = Math.floor(labelledPreShift.length * 0.8);
+      const predict = trainReferenceClassifier(labelledPreShift.slice(0, cut));
+
+      // Act
+      const holdoutAccuracy = accuracy(predict, labelledPreShift.slice(cut));
+      const postShiftAccuracy = accuracy(predict, postShift.filter(isLabelled));
+
+      // Assert
+      expect(holdoutAccuracy).toBeGreaterThanOrEqual(0.8);
+      expect(postShiftAccuracy).toBeGreaterThanOrEqual(0.8);
+      expect(Math.abs(postShiftAccuracy - holdoutAccuracy)).toBeLessThan(0.05);
+    });
   });
 
   it('should throw a RangeError when rows is negative or days is not positive', () => {

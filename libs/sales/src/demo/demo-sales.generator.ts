@@ -31,6 +31,8 @@ export interface DemoSaleRow {
 /**
  * Rows fall in [now - days, now) (180 days by default); the last LABEL_DELAY_DAYS days are
  * unlabelled. From `driftFrom` on, the hidden rule and the channel mix change (concept drift).
+ * From `shiftFrom` on, the category mix, the prices and the customers who buy change while the
+ * rule stays (covariate shift).
  */
 export type DemoSalesOptions = DemoOptions;
 
@@ -92,6 +94,19 @@ const CATEGORY_WEIGHTS: Weights<ProductCategory> = {
   books: 0.13,
 };
 
+// The shift moves the shop upmarket: electronics and home goods take share from groceries,
+// beauty and books.
+const SHIFTED_CATEGORY_WEIGHTS: Weights<ProductCategory> = {
+  electronics: 0.22,
+  grocery: 0.08,
+  apparel: 0.15,
+  home: 0.2,
+  beauty: 0.08,
+  toys: 0.08,
+  sports: 0.09,
+  books: 0.1,
+};
+
 /** Log-normal unit price per category: median and sigma of ln(price). */
 const PRICE: Readonly<Record<ProductCategory, { median: number; sigma: number }>> = {
   electronics: { median: 180, sigma: 0.8 },
@@ -115,6 +130,17 @@ const QUANTITY_CONTINUE: Readonly<Record<ProductCategory, number>> = {
   sports: 0.2,
   books: 0.25,
 };
+
+// After the shift every price is this much higher (a new, dearer range).
+const SHIFTED_PRICE_FACTOR = 1.3;
+
+// After the shift a loyalty scheme keeps the long-standing customers coming while fewer new ones
+// arrive: a purchase by a customer of `tenure` days is kept with probability
+// min(1, (tenure + LOYAL_TENURE_FLOOR_DAYS) / LOYAL_TENURE_DAYS), else another customer is drawn.
+const LOYAL_TENURE_DAYS = 720;
+const LOYAL_TENURE_FLOOR_DAYS = 60;
+// Bounds the redraws; the last customer drawn makes the purchase.
+const LOYAL_DRAWS = 8;
 
 const PROMO_RATE: Readonly<Record<ProductCategory, number>> = {
   electronics: 0.2,
@@ -225,6 +251,7 @@ export function* generateDemoSales(options: DemoSalesOptions): Generator<DemoSal
 
   const startMs = nowMs - days * DAY_MS;
   const driftMs = options.driftFrom?.getTime() ?? Infinity;
+  const shiftMs = options.shiftFrom?.getTime() ?? Infinity;
   // About four purchases per customer on average, far more for the heavy buyers.
   const customers = Math.max(50, Math.round(rows / 4));
   const slotMs = (nowMs - startMs) / Math.max(rows, 1);
@@ -234,21 +261,32 @@ export function* generateDemoSales(options: DemoSalesOptions): Generator<DemoSal
     // One jittered instant per equal slot keeps the stream sorted without buffering it.
     const soldAtMs = Math.floor(startMs + (i + random.next()) * slotMs);
     const drifted = soldAtMs >= driftMs;
+    // Only the inputs shift: the label below still follows the rule `drifted` selects.
+    const shifted = soldAtMs >= shiftMs;
+    const elapsedDays = Math.floor((soldAtMs - startMs) / DAY_MS);
 
-    const customerId = FIRST_CUSTOMER_ID + customerRank(customers, random.next());
-    const customer = customerTraits(seed, customerId);
+    let customerId = FIRST_CUSTOMER_ID + customerRank(customers, random.next());
+    let customer = customerTraits(seed, customerId);
+    for (let draw = 1; shifted && draw < LOYAL_DRAWS; draw++) {
+      const tenure = customer.tenureAtStartDays + elapsedDays;
+      if (random.next() * LOYAL_TENURE_DAYS < tenure + LOYAL_TENURE_FLOOR_DAYS) break;
+      customerId = FIRST_CUSTOMER_ID + customerRank(customers, random.next());
+      customer = customerTraits(seed, customerId);
+    }
 
     const channel = pick(
       CHANNELS,
       drifted ? DRIFTED_CHANNEL_WEIGHTS : CHANNEL_WEIGHTS,
       random.next(),
     );
-    const productCategory = pick(PRODUCT_CATEGORIES, CATEGORY_WEIGHTS, random.next());
-    const price = PRICE[productCategory];
-    const unitPrice = Math.max(
-      0.01,
-      round2(price.median * Math.exp(price.sigma * random.normal())),
+    const productCategory = pick(
+      PRODUCT_CATEGORIES,
+      shifted ? SHIFTED_CATEGORY_WEIGHTS : CATEGORY_WEIGHTS,
+      random.next(),
     );
+    const price = PRICE[productCategory];
+    const median = shifted ? price.median * SHIFTED_PRICE_FACTOR : price.median;
+    const unitPrice = Math.max(0.01, round2(median * Math.exp(price.sigma * random.normal())));
     const quantity = 1 + geometric(QUANTITY_CONTINUE[productCategory], random.next(), 99);
     const promo = random.next() < PROMO_RATE[productCategory];
     const discountPct = promo
@@ -260,8 +298,7 @@ export function* generateDemoSales(options: DemoSalesOptions): Generator<DemoSal
       Math.round(BASKET_MEDIAN[channel] * Math.exp(0.7 * random.normal())),
       1,
     );
-    const customerTenureDays =
-      customer.tenureAtStartDays + Math.floor((soldAtMs - startMs) / DAY_MS);
+    const customerTenureDays = customer.tenureAtStartDays + elapsedDays;
 
     const features: DemoSaleFeatures = {
       channel,
