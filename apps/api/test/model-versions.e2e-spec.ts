@@ -10,6 +10,7 @@ import {
   migrateTestDatabase,
   openTestDataSource,
 } from '../../../test/test-database';
+import { BufferedLogger } from '../../../test/buffered.logger';
 import { emptyDir, scratchDatabaseWithDemo } from './retraining-fixtures';
 import { until } from './sigterm-load';
 import { createTestApp, EXAMPLE_FEATURES as features, modelName, TestApp } from './test-app';
@@ -242,6 +243,31 @@ describe('Model versions: shadow, promote, roll back (e2e)', () => {
     expect(registered().current?.manifest.version).toBe(shadow);
     const again = await http().post(`/models/${MODEL}/rollback`).set(OPS).expect(409);
     expect(again.body.detail).toMatch(/roll back/);
+  });
+  it('should keep serving what it has when the recorded champion cannot be loaded here', async () => {
+    // A champion recorded in PostgreSQL that this MODEL_DIR does not hold (another replica's
+    // folder, a lost volume): the follower hears of it and must not stop serving.
+    const missing = '20990101T000000000Z-abcdef';
+    const served = registered().current!.manifest.version;
+    await dataSource.query(
+      `UPDATE model_versions SET role = 'retired' WHERE model = $1 AND role = 'champion'`,
+      [MODEL],
+    );
+    await dataSource.query(
+      `INSERT INTO model_versions (model, version, role) VALUES ($1, $2, 'champion')`,
+      [MODEL, missing],
+    );
+    await dataSource.query(`SELECT pg_notify('mle_model_versions', $1)`, [MODEL]);
+
+    await until('the follower to report the version it cannot serve', async () =>
+      BufferedLogger.lines().some((l) => l.includes(`Cannot serve ${MODEL} version ${missing}`))
+        ? true
+        : undefined,
+    );
+    const answer = await http().post('/predict').send({ id: 6, features }).expect(200);
+
+    expect(answer.body).toMatchObject({ modelVersion: served });
+    expect(registered().current?.manifest.version).toBe(served);
   });
 });
 

@@ -1,6 +1,7 @@
 import { CopyValue, DemoData, DemoOptions } from '../../data/demo-data';
 import { Features } from '../../feature-schema';
 import { CHURN_PLANS } from './churn.model';
+import { seededRandom } from '../seeded-random';
 
 /** One generated subscription; its label (`churned`) is known 30 days after it started. */
 export interface DemoSubscription {
@@ -17,17 +18,6 @@ const DAY_MS = 86_400_000;
 const LABEL_DELAY_DAYS = 30;
 const FEES = { basic: 9, standard: 19, premium: 49 } as const;
 
-// Deterministic uniform numbers in [0, 1) (mulberry32).
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The hidden rule: many support tickets and a short tenure make subscribers cancel. After the
  * drift, the rule turns over (tickets are answered well, long-standing subscribers leave for a
@@ -42,7 +32,7 @@ function churnLogit(s: Omit<DemoSubscription, 'churned' | 'startedAt'>, drifted:
 }
 
 export function* generateSubscriptions(options: DemoOptions): Generator<DemoSubscription> {
-  const next = random(options.seed);
+  const next = seededRandom(options.seed);
   const days = options.days ?? 180;
   const start = options.now.getTime() - days * DAY_MS;
   const labelledBefore = options.now.getTime() - LABEL_DELAY_DAYS * DAY_MS;
