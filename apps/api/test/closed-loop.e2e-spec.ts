@@ -116,6 +116,7 @@ class LoopStory {
       recommendation: string;
       modelVersion: string;
       accuracy: number;
+      estimation: { versions: { version: string; estimated: { accuracy: { value: number } } }[] };
       actions: {
         action: string;
         outcome?: { version: string; role: string; promoted: boolean; gate: { passed: boolean } };
@@ -226,6 +227,17 @@ describe.each([
     expect(recovered).toMatchObject({ recommendation: 'OK', modelVersion: challenger });
     expect(recovered.accuracy).toBeGreaterThanOrEqual(0.7);
     expect(recovered.actions).toEqual([]);
+    // The shadow has its estimate at once, beside the champion's, in the evaluation and /metrics.
+    const estimated = new Map(
+      recovered.estimation.versions.map((v) => [v.version, v.estimated.accuracy.value]),
+    );
+    expect([...estimated.keys()].sort()).toEqual([before, challenger].sort());
+    const metrics = (await story.http.get('/metrics').expect(200)).text;
+    for (const [version, accuracy] of estimated) {
+      expect(metrics).toContain(
+        `mle_model_estimated_accuracy_ratio{model="${MODEL}",version="${version}"} ${accuracy}`,
+      );
+    }
     const after = await story.versions();
     expect(after.shadow).toMatchObject({
       champion: challenger,

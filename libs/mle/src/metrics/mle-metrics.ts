@@ -22,6 +22,7 @@ export class MleMetrics {
   readonly modelInfo: Gauge<'model' | 'version'>;
   readonly accuracy: Gauge<'model' | 'version'>;
   readonly labelled: Gauge<'model' | 'version'>;
+  readonly estimatedAccuracy: Gauge<'model' | 'version'>;
   readonly recommendation: Gauge<'model' | 'recommendation'>;
 
   constructor(readonly registry: MetricsRegistry) {
@@ -69,9 +70,16 @@ export class MleMetrics {
       aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
     });
+    this.estimatedAccuracy = new Gauge({
+      name: 'mle_model_estimated_accuracy_ratio',
+      help: 'Accuracy estimated from calibrated probabilities over all predictions of the evaluation window, labelled or not, per version (champion and shadow).',
+      labelNames: ['model', 'version'],
+      aggregator: SAME_IN_EVERY_PROCESS,
+      registers: [registry],
+    });
     this.recommendation = new Gauge({
       name: 'mle_retraining_recommendation',
-      help: 'The latest retraining recommendation (1 for the current one: OK, RETRAIN or INSUFFICIENT_DATA).',
+      help: 'The latest retraining recommendation (1 for the current one: OK, WATCH, RETRAIN or INSUFFICIENT_DATA).',
       labelNames: ['model', 'recommendation'],
       aggregator: SAME_IN_EVERY_PROCESS,
       registers: [registry],
@@ -81,10 +89,15 @@ export class MleMetrics {
   /** The version each model's evaluation gauges were last set for (replaced, never kept beside). */
   private readonly evaluatedVersion = new Map<string, string>();
   private readonly servedVersion = new Map<string, string>();
+  private readonly estimatedVersions = new Map<string, string[]>();
 
-  /** Publishes a model's latest evaluation: accuracy, labelled count and recommendation (1 = current). */
+  /**
+   * Publishes a model's latest evaluation: accuracy, labelled count, the estimated accuracy of
+   * each version it scored and the recommendation (1 = current).
+   */
   evaluated(evaluation: Evaluation): void {
-    const { model, version, accuracy, labelled, recommendation } = gaugeValues(evaluation);
+    const { model, version, accuracy, labelled, recommendation, estimated } =
+      gaugeValues(evaluation);
     const previous = this.evaluatedVersion.get(model);
     if (previous !== undefined) {
       this.accuracy.remove({ model, version: previous });
@@ -93,6 +106,15 @@ export class MleMetrics {
     this.evaluatedVersion.set(model, version);
     if (accuracy !== undefined) this.accuracy.set({ model, version }, accuracy);
     this.labelled.set({ model, version }, labelled);
+    for (const old of this.estimatedVersions.get(model) ?? []) {
+      this.estimatedAccuracy.remove({ model, version: old });
+    }
+    this.estimatedVersions.set(
+      model,
+      estimated.map((e) => e.version),
+    );
+    for (const e of estimated)
+      this.estimatedAccuracy.set({ model, version: e.version }, e.accuracy);
     for (const value of RECOMMENDATIONS) {
       this.recommendation.set({ model, recommendation: value }, value === recommendation ? 1 : 0);
     }

@@ -60,5 +60,9 @@ export function gaugeValues(e: Evaluation) {
     accuracy: e.accuracy,
     labelled: e.labelled,
     recommendation: e.recommendation,
+    /** Per version evaluated (champion and shadow), the accuracy estimated over the window. */
+    estimated: (e.estimation?.versions ?? []).flatMap(({ version, estimated }) =>
+      estimated ? [{ version, accuracy: estimated.accuracy.value }] : [],
+    ),
   };
 }
