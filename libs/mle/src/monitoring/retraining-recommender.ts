@@ -64,7 +64,7 @@ export function recommend(input: RecommendationInput): {
   const estimatedBelow = estimate !== undefined && estimate.high < threshold;
   if (estimate) {
     reasons.push(
-      `estimated accuracy ${pct(estimate.accuracy)} (±3 SE ${pct(estimate.low)}–${pct(estimate.high)}) on ${estimate.predictions} predictions of the ${estimate.days} days without labels ${estimatedBelow ? 'is below' : 'is not below'} the threshold ${pct(threshold)}`,
+      `estimated accuracy ${pct(estimate.accuracy)} (±3 SE ${pct(estimate.low)}–${pct(estimate.high)}) on ${estimate.predictions} predictions of the ${estimate.days === 1 ? 'day' : `${estimate.days} days`} without labels ${estimatedBelow ? 'is below' : 'is not below'} the threshold ${pct(threshold)}`,
     );
   }
   if (driftedFeatures.length > 0) {
