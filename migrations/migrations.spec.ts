@@ -22,6 +22,9 @@ const DATA_TABLES = [
 const DATA_TABLE = DATA_TABLES[0];
 const DATA_TABLE_ID = SERVED_MODELS.find((p) => p.data)?.data?.rows.id ?? 'id';
 
+// The stored model versions are the service's alone: the analyst neither reads nor changes them.
+const SERVICE_ONLY_TABLES = ['model_artifacts', 'model_artifact_files'];
+
 // One file, so that nothing else alters the cluster-wide analyst role while these tests run.
 describe('migrations', () => {
   it('should apply, revert every step and apply again on an empty database', async () => {
@@ -133,6 +136,13 @@ describe('analyst role', () => {
     await refused(`DELETE FROM migrations`);
   });
 
+  it('should neither read nor change the stored model artifacts', async () => {
+    await refused(`SELECT count(*) FROM model_artifacts`);
+    await refused(`SELECT content FROM model_artifact_files`);
+    await refused(`UPDATE model_artifact_files SET content = ''::bytea`);
+    await refused(`DELETE FROM model_artifacts`);
+  });
+
   it('should read the predictions audit trail but not change it', async () => {
     // Reading is allowed (a refusal would reject with 42501).
     await expect(analyst.query('SELECT count(*) FROM predictions')).resolves.toMatchObject({
@@ -180,7 +190,9 @@ describe('analyst role', () => {
     for (const { table_name, privileges } of rows) {
       const expected = DATA_TABLES.includes(table_name)
         ? ['DELETE', 'INSERT', 'SELECT', 'UPDATE']
-        : ['SELECT'];
+        : SERVICE_ONLY_TABLES.includes(table_name)
+          ? []
+          : ['SELECT'];
       expect({ table_name, privileges }).toEqual({ table_name, privileges: expected });
     }
     const schema = await owner.query<{ create: boolean }>(

@@ -186,11 +186,35 @@ describe('Model versions: shadow, promote, roll back (e2e)', () => {
     expect(registered().current?.manifest.version).toBe(champion);
   });
 
-  it('should answer 409 for a damaged version and keep the champion serving', async () => {
+  it('should replace a damaged copy in MODEL_DIR by the stored one before it serves', async () => {
+    const version = (await test.app.get(ModelTrainer).train({ model: MODEL, promote: false }))
+      .candidate;
+    const [file] = Object.keys(version.files);
+    const path = join(test.modelDir, MODEL, version.version, file);
+    const saved = await readFile(path);
+    await writeFile(path, 'not the saved file');
+
+    const loaded = await registered().loadVersion(version.version);
+
+    expect(loaded.manifest.version).toBe(version.version);
+    expect((await readFile(path)).equals(saved)).toBe(true);
+    expect(BufferedLogger.lines().join('\n')).toMatch(
+      new RegExp(
+        `version ${version.version} .* is corrupted: ${file} is not the file that was saved .*Fetching the stored copy instead`,
+      ),
+    );
+  });
+
+  it('should answer 409 for a version damaged in the database too, and keep the champion serving', async () => {
     const damaged = (await test.app.get(ModelTrainer).train({ model: MODEL, promote: false }))
       .candidate;
     const [file] = Object.keys(damaged.files);
     await writeFile(join(test.modelDir, MODEL, damaged.version, file), 'not the saved file');
+    await dataSource.query(
+      `UPDATE model_artifact_files SET content = 'not the saved file'::bytea
+        WHERE model = $1 AND version = $2 AND file = $3`,
+      [MODEL, damaged.version, file],
+    );
 
     const response = await http()
       .post(`/models/${MODEL}/promote`)

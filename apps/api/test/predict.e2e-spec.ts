@@ -3,6 +3,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import {
+  createScratchDatabase,
+  dropScratchDatabase,
+  migrateTestDatabase,
+} from '../../../test/test-database';
+import {
   createTestApp,
   EXAMPLE_FEATURES as features,
   featureOfKind,
@@ -403,7 +408,13 @@ describe('POST /predict without a model (e2e)', () => {
   it('should answer 503 and readiness should say why', async () => {
     const { mkdtemp } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
+    // A database of its own: the shared one stores the versions other tests trained, and a
+    // service with an empty MODEL_DIR fetches the champion from it.
+    const database = `predict_no_model_${process.pid}`;
+    const url = await createScratchDatabase(database);
+    await migrateTestDatabase(url);
     const test = await createTestApp({
+      DATABASE_URL: url,
       MODEL_DIR: await mkdtemp(join(tmpdir(), 'empty-models-')),
       OPS_TOKEN: '',
     });
@@ -427,6 +438,7 @@ describe('POST /predict without a model (e2e)', () => {
       expect(reload.body.detail).toMatch(/OPS_TOKEN is not set/);
     } finally {
       await test.app.close();
+      await dropScratchDatabase(database);
     }
   });
 });

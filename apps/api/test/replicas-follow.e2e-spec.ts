@@ -6,6 +6,7 @@ import {
   dropScratchDatabase,
   migrateTestDatabase,
 } from '../../../test/test-database';
+import { emptyDir } from './retraining-fixtures';
 import { until } from './sigterm-load';
 import { call, SpawnedService } from './spawned-service';
 import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
@@ -35,8 +36,9 @@ async function followed(replicas: SpawnedService[], version: string): Promise<nu
   return Date.now() - started;
 }
 
-// Two service processes on one database, each with its own prediction log: a promotion or a
-// rollback through one is served by both within seconds, with no reload call.
+// Two service processes on one database, each with its own prediction log and MODEL_DIR: a
+// promotion or a rollback through one is served by both within seconds, with no reload call, a
+// version only the first had on disk included (the database stores every version).
 describe('Every replica follows the champion (e2e)', () => {
   const database = `replicas_${process.pid}`;
   const replicas: SpawnedService[] = [];
@@ -47,15 +49,30 @@ describe('Every replica follows the champion (e2e)', () => {
   beforeAll(async () => {
     url = await createScratchDatabase(database);
     await migrateTestDatabase(url);
-    // One MODEL_DIR with two versions (the replicas share the host); `current` names the first.
+    // The first replica's MODEL_DIR holds two versions, `current` naming the first; the second
+    // replica's is empty: it shares no folder with the first, only the database.
     const modelDir = await modelDirWithModels();
     const other = await modelDirWithModels();
     [first] = await readdir(join(modelDir, MODEL)).then((e) => e.filter((n) => n !== 'current'));
     [second] = await readdir(join(other, MODEL)).then((e) => e.filter((n) => n !== 'current'));
     await cp(join(other, MODEL, second), join(modelDir, MODEL, second), { recursive: true });
-    for (let i = 0; i < 2; i++) {
-      replicas.push(await SpawnedService.start(url, { workers: 1, modelDir }));
-    }
+    replicas.push(await SpawnedService.start(url, { workers: 1, modelDir }));
+    replicas.push(
+      await SpawnedService.start(url, { workers: 1, modelDir: await emptyDir('mle-cache-') }),
+    );
+  });
+
+  it('should serve the champion on a replica with an empty MODEL_DIR, fetched from the database', async () => {
+    expect(await answeredBy(replicas[1])).toBe(first);
+    expect(replicas[1].logLines.join('\n')).toMatch(
+      new RegExp(`named no current version: fetched the champion ${first} from the database`),
+    );
+    expect(replicas[1].logLines.join('\n')).not.toMatch(/training one/);
+    // Nothing trained there: the one version in its cache is the champion it fetched.
+    expect(await readdir(join(replicas[1].modelDir, MODEL))).toEqual(
+      expect.arrayContaining([first, 'current']),
+    );
+    expect((await readdir(join(replicas[1].modelDir, MODEL))).length).toBe(2);
   });
 
   afterAll(async () => {

@@ -6,9 +6,11 @@ import {
 } from '@app/mle/monitoring';
 import { ModelRegistry } from '@app/mle/registry';
 import { churnTestPlugin } from '@app/mle/testing';
+import { readFile } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { BufferedLogger } from '../../../test/buffered.logger';
@@ -55,6 +57,24 @@ describe('Retraining monitor (e2e)', () => {
       { plugins, ...options },
     );
     apps.push(test);
+    return test;
+  }
+
+  /**
+   * An app with a MODEL_DIR of its own whose version (new, without predictions yet) is made the
+   * champion: otherwise the app would follow the champion an earlier test recorded, which the
+   * database stores.
+   */
+  async function appWithNewVersion(env: Record<string, string> = {}): Promise<TestApp> {
+    const dir = await modelDirWithModels(plugins);
+    const test = await app({ MODEL_DIR: dir, ...env });
+    const version = (await readFile(join(dir, CHURN.model, 'current'), 'utf8')).trim();
+    await request(test.app.getHttpServer())
+      .post(`/models/${CHURN.model}/promote`)
+      .set('Authorization', `Bearer ${OPS}`)
+      .send({ version, reason: 'a version of its own for this test' })
+      .expect(200);
+    expect(servedVersion(test)).toBe(version);
     return test;
   }
 
@@ -146,11 +166,7 @@ describe('Retraining monitor (e2e)', () => {
     // A model directory of its own: a new current version with no predictions yet.
     // Hand-made lines repeat one input, so every feature drifts (a WATCH): this test is about
     // the labels' verdicts, so drift is made never significant.
-    const test = await app({
-      MODEL_DIR: await modelDirWithModels(plugins),
-      MIN_LABELED: '200',
-      DRIFT_PSI_SIGNIFICANT: '1000',
-    });
+    const test = await appWithNewVersion({ MIN_LABELED: '200', DRIFT_PSI_SIGNIFICANT: '1000' });
     const version = servedVersion(test);
     const lines = labels.slice(0, 201).map((l, i) => ({
       inputId: l.id,
@@ -180,7 +196,7 @@ describe('Retraining monitor (e2e)', () => {
   });
 
   it('should keep the latest prediction of an input when lines arrive out of order across runs', async () => {
-    const test = await app({ MODEL_DIR: await modelDirWithModels(plugins) });
+    const test = await appWithNewVersion();
     const version = servedVersion(test);
     const [input] = labels;
     const file = 'predictions-testhost-4-2026-01-01.jsonl';
@@ -207,7 +223,7 @@ describe('Retraining monitor (e2e)', () => {
   });
 
   it('should count a label that arrives late, and follow a corrected, cleared or deleted one', async () => {
-    const test = await app({ MODEL_DIR: await modelDirWithModels(plugins) });
+    const test = await appWithNewVersion();
     const version = servedVersion(test);
     const client = new Client({ connectionString: url });
     await client.connect();
@@ -488,6 +504,8 @@ describe('Retraining monitor (e2e)', () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
+      // No version here, and none stored in the database to fetch (earlier tests stored theirs).
+      await client.query(`DELETE FROM model_artifacts`);
       await app({ EVALUATION_CRON: '0 2 * * *', MODEL_DIR: await emptyDir('mle-no-models-') });
       const skipped = () =>
         BufferedLogger.lines().some((line) =>

@@ -19,6 +19,7 @@ import { RetrainingMonitor } from '../monitoring/retraining.monitor';
 import { ModelPlugin } from '../plugin/model-plugin';
 import { PredictionLogWriter } from '../prediction-log/prediction-log.writer';
 import { PredictionLogger } from '../serving/prediction-logger.interceptor';
+import { ModelArtifactRepository } from '../registry/model-artifact.repository';
 import { ModelArtifactStore } from '../registry/model-artifact.store';
 import { ModelBootstrap } from '../registry/model.bootstrap';
 import { ModelRegistry } from '../registry/model.registry';
@@ -97,6 +98,7 @@ export class MleModule {
           RetrainingMonitor,
           EvaluationScheduler,
           ModelVersionsRepository,
+          ModelArtifactRepository,
           ChampionFollower,
           ModelLifecycle,
         ]
@@ -123,6 +125,7 @@ export class MleModule {
               EvaluationScheduler,
               PredictionLogIngester,
               ModelLifecycle,
+              ModelArtifactRepository,
             ]
           : []),
       ],

@@ -1,3 +1,4 @@
+export * from './model-artifact.repository';
 export * from './model-artifact.store';
 export * from './model-manifest';
 export * from './model.registry';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { ChampionFollower } from '../lifecycle/champion.follower';
+import { ModelVersionsRepository } from '../lifecycle/model-versions.repository';
 import { MLE_OPTIONS } from '../module/mle.constants';
 import { MleOptions } from '../module/mle.options';
 import { ModelTrainer } from '../training/model.trainer';
@@ -23,6 +24,7 @@ export class ModelBootstrap implements OnApplicationBootstrap {
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
     // Absent without a database: the versions in MODEL_DIR are all there is.
     @Optional() private readonly follower?: ChampionFollower,
+    @Optional() private readonly roles?: ModelVersionsRepository,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -34,7 +36,9 @@ export class ModelBootstrap implements OnApplicationBootstrap {
 
   private async serve(model: RegisteredModel): Promise<void> {
     try {
-      const current = await this.store.currentVersion(model.name);
+      await this.publishLocal(model);
+      const current =
+        (await this.store.currentVersion(model.name)) ?? (await this.fetchChampion(model));
       if (!current && this.options.trainWhenMissing && model.data) {
         this.logger.log(`No version of ${model.name} yet: training one on the labelled data`);
         const outcome = await this.trainer.train({ model: model.name });
@@ -49,6 +53,48 @@ export class ModelBootstrap implements OnApplicationBootstrap {
       this.logger.warn(
         `${model.name} is not served: ${(error as Error).message} Its predictions answer 503 until a version is loaded.`,
       );
+    }
+  }
+
+  /**
+   * With a database: stores the versions of MODEL_DIR it lacks (a folder from before versions
+   * were stored, or a save whose storing failed), so that every replica can fetch them.
+   */
+  private async publishLocal(model: RegisteredModel): Promise<void> {
+    if (!this.roles) return;
+    try {
+      const published = await this.store.publishAll(model.name);
+      if (published.length > 0) {
+        this.logger.log(
+          `Stored ${published.length} version(s) of ${model.name} from ${this.store.modelRoot(model.name)} in the database: ${published.join(', ')}`,
+        );
+      }
+    } catch (error) {
+      this.logger.warn(
+        `Could not store the versions of ${model.name} in the database: ${(error as Error).message} The next start tries again.`,
+      );
+    }
+  }
+
+  /**
+   * When MODEL_DIR names no current version (a new replica, an empty cache): the champion the
+   * database records, fetched and made current here.
+   */
+  private async fetchChampion(model: RegisteredModel): Promise<string | undefined> {
+    if (!this.roles) return undefined;
+    try {
+      const champion = (await this.roles.serving()).get(model.name)?.champion;
+      if (!champion) return undefined;
+      await this.store.promote(model.name, champion);
+      this.logger.log(
+        `${this.store.modelRoot(model.name)} named no current version: fetched the champion ${champion} from the database`,
+      );
+      return champion;
+    } catch (error) {
+      this.logger.warn(
+        `Could not read the stored versions of ${model.name}: ${(error as Error).message}`,
+      );
+      return undefined;
     }
   }
 }
