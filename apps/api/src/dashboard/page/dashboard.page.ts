@@ -9,6 +9,7 @@ export const DASHBOARD_PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mle-service dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="dashboard/assets/uPlot.min.css">
 <link rel="stylesheet" href="dashboard/assets/dashboard.css">
 <script src="dashboard/assets/uPlot.iife.min.js" defer></script>

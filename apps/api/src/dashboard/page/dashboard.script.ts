@@ -127,7 +127,7 @@ export const DASHBOARD_SCRIPT = String.raw`
       });
     },
     grid: { stroke: COLORS.grid },
-    size: 44,
+    size: 52,
   };
   var timeAxis = { grid: { stroke: COLORS.grid }, space: 60 };
 
