@@ -4,6 +4,7 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Env } from './config/env.validation';
 import { mleOptions } from './config/mle-options';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -35,6 +36,7 @@ export class AppModule {
         ModelsModule,
         MetricsModule,
         RetrainingModule,
+        DashboardModule,
         HealthModule,
         ...imports,
       ],

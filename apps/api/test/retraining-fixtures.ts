@@ -39,23 +39,30 @@ export async function emptyDir(prefix: string): Promise<string> {
 
 /**
  * Appends hand-made prediction log lines, as another process of the service would write them:
- * of the default model unless `of` names another (its model name and an input of it).
+ * of the default model unless `of` names another (its model name and an input of it). A
+ * prediction may bring its own input and probability (a model's real answer to a stored row).
  */
 export async function appendPredictions(
   logDir: string,
   version: string,
-  predictions: { inputId: string; prediction: boolean; ts?: Date }[],
+  predictions: {
+    inputId: string;
+    prediction: boolean;
+    ts?: Date;
+    features?: Features;
+    probability?: number;
+  }[],
   file = 'predictions-testhost-1-2026-01-01.jsonl',
   of: { model: string; features: Features } = { model: modelName(), features: FEATURES },
 ): Promise<void> {
-  const lines = predictions.map(({ inputId, prediction, ts }, i) => {
+  const lines = predictions.map(({ inputId, prediction, ts, features, probability }, i) => {
     const record: PredictionRecord = {
       ts: (ts ?? new Date(Date.now() - 3_600_000)).toISOString(),
       requestId: `hand-${inputId}-${i}-${prediction}`,
       inputId,
-      features: of.features,
+      features: features ?? of.features,
       prediction,
-      probability: prediction ? 0.9 : 0.1,
+      probability: probability ?? (prediction ? 0.9 : 0.1),
       model: of.model,
       modelVersion: version,
       latencyMs: 1,

@@ -6,7 +6,7 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Env } from '../config/env.validation';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
-import { bearerTokenMatches } from '../ops/bearer-token';
+import { bearerTokenMatches } from '../ops/access-token';
 
 const DATABASE_TIMEOUT_MS = 2_000;
 

@@ -3,9 +3,10 @@ import { RegisteredModel } from '@app/mle/registry';
 import { DocumentBuilder, OpenAPIObject } from '@nestjs/swagger';
 import { STRING_ID } from '../predict/dto/predict-request.dto';
 
-/** The security schemes of the document: two opaque bearer tokens. */
+/** The security schemes of the document: two opaque bearer tokens, and them as Basic passwords. */
 export const OPS_TOKEN_SCHEME = 'opsToken';
 export const STATUS_TOKEN_SCHEME = 'statusToken';
+export const DASHBOARD_BASIC_SCHEME = 'dashboardBasic';
 
 type Schema = Record<string, unknown>;
 type Operation = NonNullable<OpenAPIObject['paths'][string]['post']>;
@@ -42,6 +43,16 @@ export function documentConfig() {
           'unless it is set; it (or OPS_TOKEN) gives the full view.',
       },
       STATUS_TOKEN_SCHEME,
+    )
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description:
+          'The dashboard only: RETRAINING_STATUS_TOKEN or OPS_TOKEN (opaque secrets, not a JWT) as the ' +
+          'password, any user name, as a browser sends it (`curl -u :$RETRAINING_STATUS_TOKEN`).',
+      },
+      DASHBOARD_BASIC_SCHEME,
     )
     .build();
 }

@@ -1,5 +1,5 @@
 /**
- * The security headers of a response, chosen by what the route serves. Both sets are computed
+ * The security headers of a response, chosen by what the route serves. Every set is computed
  * once and set in one call: registering @fastify/helmet, which builds them on every request, cost
  * 15–25% of single-prediction throughput here, and each header set costs a little on every answer
  * (see the README's benchmarks).
@@ -49,14 +49,49 @@ export const DOCS_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 });
 
 /**
+ * The dashboard under /dashboard: its page, data and assets come from the service itself and
+ * nothing else may load. uPlot styles its elements through the CSSOM (`element.style.x = …`),
+ * which `style-src 'self'` allows, so neither scripts nor styles need 'unsafe-inline'. Framed by
+ * nobody and sending no referrer; HSTS as for the docs, for a TLS proxy in front.
+ */
+export const DASHBOARD_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  // No Cross-Origin-Opener-Policy: over plain HTTP under a host name other than localhost the
+  // browser ignores it and says so as a console error on every load.
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+});
+
+/** Whether `url` is `path` itself or below it (`path/…`, `path?…`), not `path-json` or `pathx`. */
+function isUnder(url: string, path: string): boolean {
+  if (!url.startsWith(path)) return false;
+  const next = url.charAt(path.length);
+  return next === '' || next === '/' || next === '?';
+}
+
+/**
  * The set for a request URL: the docs' for the Swagger UI page and its assets (`/docs`,
- * `/docs/…`), the API's for everything else, `/docs-json` included (it is JSON).
+ * `/docs/…`), the dashboard's for its page, data and assets (`/dashboard`, `/dashboard/…`), the
+ * API's for everything else, `/docs-json` included (it is JSON).
  */
 export function securityHeadersFor(
   url: string,
   docsPath = '/docs',
+  dashboardPath = '/dashboard',
 ): Readonly<Record<string, string>> {
-  if (!url.startsWith(docsPath)) return API_SECURITY_HEADERS;
-  const next = url.charAt(docsPath.length);
-  return next === '' || next === '/' || next === '?' ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS;
+  if (isUnder(url, docsPath)) return DOCS_SECURITY_HEADERS;
+  if (isUnder(url, dashboardPath)) return DASHBOARD_SECURITY_HEADERS;
+  return API_SECURITY_HEADERS;
 }

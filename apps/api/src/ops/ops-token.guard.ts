@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/c
 import { ConfigService } from '@nestjs/config';
 import { Env } from '../config/env.validation';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
-import { requireBearerToken } from './bearer-token';
+import { requireToken } from './access-token';
 
 /**
  * Guards the mutating ops endpoints with `Authorization: Bearer <OPS_TOKEN>`. Without OPS_TOKEN
@@ -25,6 +25,6 @@ export class OpsTokenGuard implements CanActivate {
         'This endpoint is disabled because OPS_TOKEN is not set. Set OPS_TOKEN and restart to enable it.',
       );
     }
-    return requireBearerToken(context, { OPS_TOKEN: this.token });
+    return requireToken(context, { OPS_TOKEN: this.token });
   }
 }

@@ -13,6 +13,9 @@ export function banner(env: Env, logger: Logger, workers: readonly number[] = []
   logger.log(`Retraining   ${base}/retraining/status  (RETRAINING_MODE=${env.RETRAINING_MODE})`);
   logger.log(`Versions     ${base}/models/<name>/versions  (champion, shadow, promotions)`);
   logger.log(
+    `Dashboard    ${base}/dashboard  (${env.RETRAINING_STATUS_TOKEN ? 'RETRAINING_STATUS_TOKEN as the password' : 'open'})`,
+  );
+  logger.log(
     `Predictions  logged to ${env.PREDICTION_LOG === 'on' ? env.LOG_DIR : '(off: PREDICTION_LOG=off)'}`,
   );
   if (workers.length) {
