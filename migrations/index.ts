@@ -6,6 +6,7 @@ import { TrackLabelWithdrawals1795740000000 } from './1795740000000-TrackLabelWi
 import { ShadowPredictions1795750000000 } from './1795750000000-ShadowPredictions';
 import { CreateModelVersions1795750100000 } from './1795750100000-CreateModelVersions';
 import { EstimatedPerformance1795760000000 } from './1795760000000-EstimatedPerformance';
+import { PartitionPredictions1795770000000 } from './1795770000000-PartitionPredictions';
 
 /**
  * The kit's own migrations (its bookkeeping tables and the analyst role). Each served plug-in
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   ShadowPredictions1795750000000,
   CreateModelVersions1795750100000,
   EstimatedPerformance1795760000000,
+  PartitionPredictions1795770000000,
 ];
