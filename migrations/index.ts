@@ -7,6 +7,7 @@ import { ShadowPredictions1795750000000 } from './1795750000000-ShadowPrediction
 import { CreateModelVersions1795750100000 } from './1795750100000-CreateModelVersions';
 import { EstimatedPerformance1795760000000 } from './1795760000000-EstimatedPerformance';
 import { PartitionPredictions1795770000000 } from './1795770000000-PartitionPredictions';
+import { RecordPartitionMaintenance1795770100000 } from './1795770100000-RecordPartitionMaintenance';
 
 /**
  * The kit's own migrations (its bookkeeping tables and the analyst role). Each served plug-in
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   CreateModelVersions1795750100000,
   EstimatedPerformance1795760000000,
   PartitionPredictions1795770000000,
+  RecordPartitionMaintenance1795770100000,
 ];
