@@ -6,6 +6,8 @@ import { TrackLabelWithdrawals1795740000000 } from './1795740000000-TrackLabelWi
 import { ShadowPredictions1795750000000 } from './1795750000000-ShadowPredictions';
 import { CreateModelVersions1795750100000 } from './1795750100000-CreateModelVersions';
 import { EstimatedPerformance1795760000000 } from './1795760000000-EstimatedPerformance';
+import { PartitionPredictions1795770000000 } from './1795770000000-PartitionPredictions';
+import { RecordPartitionMaintenance1795770100000 } from './1795770100000-RecordPartitionMaintenance';
 import { StoreModelArtifacts1795780000000 } from './1795780000000-StoreModelArtifacts';
 
 /**
@@ -22,5 +24,7 @@ export const MIGRATIONS = [
   ShadowPredictions1795750000000,
   CreateModelVersions1795750100000,
   EstimatedPerformance1795760000000,
+  PartitionPredictions1795770000000,
+  RecordPartitionMaintenance1795770100000,
   StoreModelArtifacts1795780000000,
 ];

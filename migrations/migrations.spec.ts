@@ -11,6 +11,7 @@ import {
 import { runCli } from '../test/cli';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { ANALYST_CONNECTION_LIMIT, ANALYST_ROLE } from './1795710100000-CreateAnalystRole';
+import { PartitionPredictions1795770000000 } from './1795770000000-PartitionPredictions';
 
 // Tables the analyst reads and writes (the served plug-ins' data); every other table is
 // bookkeeping and read-only. A plug-in's own spec writes to its tables as the analyst.
@@ -53,6 +54,125 @@ describe('migrations', () => {
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "migrations_${process.pid}" WITH (FORCE)`);
       await admin.end();
+    }
+  });
+});
+
+describe(PartitionPredictions1795770000000.name, () => {
+  const name = `partition_predictions_${process.pid}`;
+  const DAY_MS = 86_400_000;
+  const first = Date.UTC(2026, 10, 1, 12);
+  let url: string;
+  let dataSource: DataSource;
+
+  type Row = { id: string; predicted_at: Date; seq: string; shadow: boolean; input_id: string };
+  const rows = async (): Promise<Row[]> =>
+    dataSource.query<Row[]>(
+      `SELECT id, predicted_at, seq, shadow, input_id FROM predictions ORDER BY seq`,
+    );
+  const partitions = async (): Promise<string[]> =>
+    (
+      await dataSource.query<{ name: string }[]>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'predictions'::regclass ORDER BY 1`,
+      )
+    ).map((r) => r.name);
+  const kind = async (): Promise<string> =>
+    (
+      await dataSource.query<{ relkind: string }[]>(
+        `SELECT relkind FROM pg_class WHERE oid = 'predictions'::regclass`,
+      )
+    )[0].relkind;
+  const insert = (day: number, n: number) =>
+    dataSource.query(
+      `INSERT INTO predictions (id, request_id, input_id, predicted_at, model, model_version,
+                                prediction, probability, features, shadow)
+       VALUES (gen_random_uuid(), $1, $2, $3, 'm', 'v1', true, 0.5, '{}', $4)`,
+      [`r-${day}-${n}`, `${day * 100 + n}`, new Date(first + day * DAY_MS + n * 60_000), n === 0],
+    );
+
+  beforeAll(async () => {
+    url = await createScratchDatabase(name);
+    const options = testDataSourceOptions(url);
+    dataSource = await new DataSource({
+      ...options,
+      migrations: (options.migrations as unknown[]).filter(
+        (m) => m !== PartitionPredictions1795770000000,
+      ) as typeof options.migrations,
+    }).initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+    await dropScratchDatabase(name);
+  });
+
+  it('should keep every row, its seq and the analyst read-only when it partitions a table holding rows, reverts and partitions it again', async () => {
+    // Three days of rows, one a gap away, and a rolled-back insert that used a seq.
+    for (const day of [0, 1, 3]) for (let n = 0; n < 3; n++) await insert(day, n);
+    await dataSource.transaction(async (manager) => {
+      await manager.query(`SAVEPOINT s`);
+      await manager.query(
+        `INSERT INTO predictions (id, request_id, input_id, predicted_at, model, model_version,
+                                  prediction, probability, features)
+         VALUES (gen_random_uuid(), 'lost', '0', now(), 'm', 'v1', true, 0.5, '{}')`,
+      );
+      await manager.query(`ROLLBACK TO SAVEPOINT s`);
+    });
+    const before = await rows();
+    const migration = new PartitionPredictions1795770000000();
+    const runner = dataSource.createQueryRunner();
+    try {
+      await migration.up(runner);
+      expect(await kind()).toBe('p');
+      expect(await partitions()).toEqual([
+        'predictions_20261101',
+        'predictions_20261102',
+        'predictions_20261104',
+        'predictions_default',
+      ]);
+      expect(await rows()).toEqual(before);
+      const [{ n }] = await dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM predictions_default`,
+      );
+      expect(n).toBe(0);
+      // A new row continues after every seq handed out, and a line loaded twice conflicts.
+      await insert(1, 9);
+      const last = (await rows()).at(-1)!;
+      expect(Number(last.seq)).toBeGreaterThan(Number(before.at(-1)!.seq) + 1);
+      await expect(
+        dataSource.query(
+          `INSERT INTO predictions (id, request_id, input_id, predicted_at, model, model_version,
+                                    prediction, probability, features)
+           SELECT id, request_id, input_id, predicted_at, model, model_version, prediction,
+                  probability, features FROM predictions WHERE seq = $1
+           ON CONFLICT (id, predicted_at) DO NOTHING RETURNING id`,
+          [last.seq],
+        ),
+      ).resolves.toEqual([]);
+      const privileges = await dataSource.query<{ table: string; privileges: string[] }[]>(
+        `SELECT t AS table,
+                ARRAY(SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE'])
+                      AS p WHERE has_table_privilege($1, t, p)) AS privileges
+           FROM unnest($2::text[]) AS t ORDER BY 1`,
+        [ANALYST_ROLE, ['predictions', ...(await partitions())]],
+      );
+      for (const p of privileges) expect(p).toEqual({ table: p.table, privileges: ['SELECT'] });
+
+      await migration.down(runner);
+      expect(await kind()).toBe('r');
+      const reverted = await rows();
+      expect(reverted).toEqual([...before, last]);
+      await insert(2, 9);
+      expect(Number((await rows()).at(-1)!.seq)).toBeGreaterThan(Number(last.seq));
+
+      await migration.up(runner);
+      expect(await kind()).toBe('p');
+      expect((await rows()).slice(0, -1)).toEqual(reverted);
+      expect(await partitions()).toContain('predictions_20261103');
+    } finally {
+      await runner.release();
     }
   });
 });

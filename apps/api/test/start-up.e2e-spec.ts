@@ -69,6 +69,22 @@ describe('Start-up (e2e)', () => {
     });
   });
 
+  describe('PREDICTION_RETENTION_DAYS', () => {
+    it('should refuse to start, naming the variable and its minimum, when the retention is shorter than the evaluation window plus the label delay', async () => {
+      const result = await runService({
+        ...dirs,
+        DATABASE_URL: CLOSED_DATABASE,
+        EVALUATION_WINDOW_DAYS: '45',
+        PREDICTION_RETENTION_DAYS: '60',
+      });
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'mle-service could not start: Invalid environment configuration:\n  - PREDICTION_RETENTION_DAYS="60": must be at least 75 days: EVALUATION_WINDOW_DAYS (45) + LABEL_DELAY_DAYS (30)',
+      );
+    });
+  });
+
   describe('MODEL_DIR and LOG_DIR', () => {
     it('should refuse to start, naming MODEL_DIR, when it is a file', async () => {
       const file = join(base, 'a-file');

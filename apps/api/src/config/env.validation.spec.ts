@@ -87,6 +87,29 @@ describe(validateEnv.name, () => {
     });
   });
 
+  it('should keep predictions 400 days and count 30 days of label delay by default', () => {
+    expect(validateEnv({})).toMatchObject({ PREDICTION_RETENTION_DAYS: 400, LABEL_DELAY_DAYS: 30 });
+    expect(validateEnv({ PREDICTION_RETENTION_DAYS: '60' })).toMatchObject({
+      PREDICTION_RETENTION_DAYS: 60,
+    });
+  });
+
+  it('should refuse a retention shorter than the evaluation window plus the label delay, naming the minimum', () => {
+    expect(() => validateEnv({ PREDICTION_RETENTION_DAYS: '59' })).toThrow(
+      /PREDICTION_RETENTION_DAYS="59": must be at least 60 days: EVALUATION_WINDOW_DAYS \(30\) \+ LABEL_DELAY_DAYS \(30\)/,
+    );
+    expect(() =>
+      validateEnv({
+        PREDICTION_RETENTION_DAYS: '100',
+        EVALUATION_WINDOW_DAYS: '90',
+        LABEL_DELAY_DAYS: '14',
+      }),
+    ).toThrow(/PREDICTION_RETENTION_DAYS="100": must be at least 104 days/);
+    expect(() => validateEnv({ PREDICTION_RETENTION_DAYS: 'a year' })).toThrow(
+      /PREDICTION_RETENTION_DAYS="a year": must be an integer number/,
+    );
+  });
+
   it('should migrate on start unless MIGRATE_ON_START is false, and refuse other values', () => {
     expect(validateEnv({}).MIGRATE_ON_START).toBe(true);
     expect(validateEnv({ MIGRATE_ON_START: '' }).MIGRATE_ON_START).toBe(true);

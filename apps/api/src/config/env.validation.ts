@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { RETRAINING_MODES, RetrainingMode } from '@app/mle/lifecycle';
+import { minimumRetentionDays } from '@app/mle/monitoring';
 import { plainToInstance, Transform } from 'class-transformer';
 import { validateCronExpression } from 'cron';
 import {
@@ -66,6 +67,25 @@ class IsAtMostRequestTimeout implements ValidatorConstraintInterface {
   defaultMessage(): string {
     return 'must not be longer than REQUEST_TIMEOUT_MS';
   }
+}
+
+@ValidatorConstraint({ name: 'isAtLeastWindowPlusLabelDelay' })
+class IsAtLeastWindowPlusLabelDelay implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return Number(value) >= minimumRetentionDays(monitoringWindow(args.object as Env));
+  }
+  defaultMessage(args: ValidationArguments): string {
+    const env = args.object as Env;
+    return (
+      `must be at least ${minimumRetentionDays(monitoringWindow(env))} days: ` +
+      `EVALUATION_WINDOW_DAYS (${env.EVALUATION_WINDOW_DAYS}) + LABEL_DELAY_DAYS ` +
+      `(${env.LABEL_DELAY_DAYS}), so that every prediction an evaluation counts is kept until its label arrives`
+    );
+  }
+}
+
+function monitoringWindow(env: Env) {
+  return { windowDays: env.EVALUATION_WINDOW_DAYS, labelDelayDays: env.LABEL_DELAY_DAYS };
 }
 
 // A token or password pasted with a space around it never matches what a client sends.
@@ -222,6 +242,21 @@ export class Env {
   @Max(3650)
   @IsInt()
   EVALUATION_WINDOW_DAYS: number = 30;
+
+  /** How long labels take to arrive after a prediction, in days. */
+  @Min(0)
+  @Max(3650)
+  @IsInt()
+  LABEL_DELAY_DAYS: number = 30;
+
+  /**
+   * Days of logged predictions kept in the `predictions` table: each night, the UTC days' partitions
+   * older than this are dropped. At least EVALUATION_WINDOW_DAYS + LABEL_DELAY_DAYS.
+   */
+  @Validate(IsAtLeastWindowPlusLabelDelay)
+  @Max(36_500)
+  @IsInt()
+  PREDICTION_RETENTION_DAYS: number = 400;
 
   /** Cron expression of the nightly evaluation, or `off` (then only CLI and POST run it). */
   @Validate(IsCronOrOff)

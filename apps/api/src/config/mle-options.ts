@@ -30,6 +30,8 @@ export function mleOptions(
       accuracyThreshold: config.get('ACCURACY_THRESHOLD', { infer: true }),
       minLabelled: config.get('MIN_LABELED', { infer: true }),
       windowDays: config.get('EVALUATION_WINDOW_DAYS', { infer: true }),
+      labelDelayDays: config.get('LABEL_DELAY_DAYS', { infer: true }),
+      retentionDays: config.get('PREDICTION_RETENTION_DAYS', { infer: true }),
       cron: cron === 'off' || forCommand ? undefined : cron,
       timeZone: config.get('EVALUATION_TZ', { infer: true }),
       lockTimeoutMs: Math.round(1000 * config.get('EVALUATION_LOCK_TIMEOUT', { infer: true })),

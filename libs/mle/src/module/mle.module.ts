@@ -13,6 +13,8 @@ import { EvaluationRepository } from '../monitoring/repositories/evaluation.repo
 import { FeatureCountRepository } from '../monitoring/repositories/feature-count.repository';
 import { JobRunRepository } from '../monitoring/repositories/job-run.repository';
 import { OutcomeRepository } from '../monitoring/repositories/outcome.repository';
+import { PredictionPartitionRepository } from '../monitoring/repositories/prediction-partition.repository';
+import { PredictionPartitions } from '../monitoring/prediction-partitions.service';
 import { RetrainingWebhookNotifier } from '../monitoring/retraining-webhook.notifier';
 import { RetrainingEvents } from '../monitoring/retraining.events';
 import { RetrainingMonitor } from '../monitoring/retraining.monitor';
@@ -93,6 +95,8 @@ export class MleModule {
           EvaluationRepository,
           OutcomeRepository,
           FeatureCountRepository,
+          PredictionPartitionRepository,
+          PredictionPartitions,
           RetrainingEvents,
           RetrainingWebhookNotifier,
           RetrainingMonitor,
@@ -124,6 +128,7 @@ export class MleModule {
               RetrainingMonitor,
               EvaluationScheduler,
               PredictionLogIngester,
+              PredictionPartitions,
               ModelLifecycle,
               ModelArtifactRepository,
             ]

@@ -21,6 +21,27 @@ export interface MonitoringOptions {
   webhookRetries: number;
   /** The longest an evaluation waits for a table lock (e.g. a `LOCK TABLE` on a labels table) before failing. */
   lockTimeoutMs: number;
+  /**
+   * Days of logged predictions kept in `predictions`: the nightly job drops the UTC days' partitions
+   * that end more than this long ago. At least `windowDays + labelDelayDays`
+   * (`minimumRetentionDays`); the evaluation itself reads the compact `prediction_outcomes` and
+   * `prediction_feature_counts`, which are kept.
+   */
+  retentionDays: number;
+  /** How long the labels take to arrive after a prediction, in days. */
+  labelDelayDays: number;
+  /** Days' partitions of `predictions` kept created ahead of today, at start-up and nightly. */
+  partitionsAheadDays: number;
+}
+
+/**
+ * The shortest retention allowed: every prediction an evaluation window can count stays in
+ * `predictions` until its label has had time to arrive.
+ */
+export function minimumRetentionDays(
+  options: Pick<MonitoringOptions, 'windowDays' | 'labelDelayDays'>,
+): number {
+  return options.windowDays + options.labelDelayDays;
 }
 
 export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
@@ -35,6 +56,9 @@ export const DEFAULT_MONITORING_OPTIONS: MonitoringOptions = {
   webhookTimeoutMs: 5_000,
   webhookRetries: 3,
   lockTimeoutMs: 30_000,
+  retentionDays: 400,
+  labelDelayDays: 30,
+  partitionsAheadDays: 7,
 };
 
 export const RECOMMENDATIONS = ['OK', 'RETRAIN', 'INSUFFICIENT_DATA', 'WATCH'] as const;

@@ -24,6 +24,7 @@ import {
   PerformanceEstimation,
   realizedAccuracy,
 } from './performance-estimation';
+import { PredictionPartitions } from './prediction-partitions.service';
 import { ReferenceDistribution } from './reference-distribution';
 import { EvaluationRepository } from './repositories/evaluation.repository';
 import { FeatureCountRepository } from './repositories/feature-count.repository';
@@ -63,7 +64,8 @@ export type RunOutcome =
 /**
  * The retraining signal: loads new prediction-log lines, joins predictions with the ground
  * truth, measures drift, recommends OK / RETRAIN / INSUFFICIENT_DATA, stores the evaluation and
- * announces a RETRAIN (log line, in-process event, webhook).
+ * announces a RETRAIN (log line, in-process event, webhook). Then it keeps `predictions` bounded:
+ * partitions ahead, days past the retention dropped (recorded with the job run).
  *
  * Runs are exclusive across every replica: a run holds a row lock on its `job_locks` row (which
  * only the service's role may take) for its whole duration, and a `job_runs` row unique per
@@ -95,6 +97,7 @@ export class RetrainingMonitor {
     private readonly metrics: MleMetrics,
     private readonly versions: ModelVersionsRepository,
     private readonly lifecycle: ModelLifecycle,
+    private readonly partitions: PredictionPartitions,
     @Inject(MLE_OPTIONS) private readonly options: MleOptions,
   ) {}
 
@@ -144,7 +147,9 @@ export class RetrainingMonitor {
     this.active = true;
     try {
       const evaluations = await this.evaluateAll(jobRunId, onProgress);
-      await this.jobRuns.finish(jobRunId, 'succeeded');
+      // After the evaluation has folded every loaded prediction into the outcomes.
+      const partitions = await this.partitions.maintain();
+      await this.jobRuns.finish(jobRunId, 'succeeded', undefined, partitions);
       for (const evaluation of evaluations) await this.announce(evaluation);
       const actions = await this.lifecycle.afterEvaluation(evaluations);
       return { status: 'completed', jobRunId, evaluations, actions };

@@ -49,8 +49,9 @@ const lineId: (line: string) => string =
  *
  * The rows are copied straight into `predictions`. Should one already be there (a line read
  * again after a lost checkpoint), that transaction is rolled back and the batch goes through a
- * temporary table and `INSERT … ON CONFLICT (id) DO NOTHING` instead: the common case costs
- * one COPY, the rare one a second pass.
+ * temporary table and `INSERT … ON CONFLICT (id, predicted_at) DO NOTHING` instead (the key of
+ * the partitioned table holds its partition key; a line's time is part of its id, so the pair is
+ * as unique as the id): the common case costs one COPY, the rare one a second pass.
  */
 export class PredictionBatch {
   /** Lines taken in, valid or not. */
@@ -177,7 +178,7 @@ export class PredictionBatch {
     }>(
       `INSERT INTO predictions (${COLUMNS})
        SELECT ${COLUMNS} FROM prediction_log_staging
-       ON CONFLICT (id) DO NOTHING
+       ON CONFLICT (id, predicted_at) DO NOTHING
        RETURNING model, model_version, extract(epoch FROM predicted_at) * 1000 AS at, features,
                  prediction, probability`,
     );

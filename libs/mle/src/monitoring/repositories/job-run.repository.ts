@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, QueryRunner } from 'typeorm';
+import type { PartitionMaintenance } from '../prediction-partitions.service';
 
 export type RunTrigger = 'schedule' | 'catch-up' | 'manual' | 'evaluation';
 
@@ -13,6 +14,8 @@ export interface JobRun {
   finishedAt: string | null;
   error: string | null;
   host: string | null;
+  /** What the run did to the partitions of `predictions`; null before it got there. */
+  partitions: PartitionMaintenance | null;
 }
 
 interface JobRunRow {
@@ -24,6 +27,7 @@ interface JobRunRow {
   finished_at: Date | null;
   error: string | null;
   host: string | null;
+  partitions: PartitionMaintenance | null;
 }
 
 function toJobRun(row: JobRunRow): JobRun {
@@ -36,6 +40,7 @@ function toJobRun(row: JobRunRow): JobRun {
     finishedAt: row.finished_at?.toISOString() ?? null,
     error: row.error,
     host: row.host,
+    partitions: row.partitions,
   };
 }
 
@@ -138,11 +143,17 @@ export class JobRunRepository {
   }
 
   /** Records the outcome of a run that is running (or was marked abandoned in the meantime). */
-  async finish(id: string, status: 'succeeded' | 'failed', error?: string): Promise<void> {
+  async finish(
+    id: string,
+    status: 'succeeded' | 'failed',
+    error?: string,
+    partitions?: PartitionMaintenance,
+  ): Promise<void> {
     await this.dataSource.query(
-      `UPDATE job_runs SET status = $2, finished_at = now(), error = $3
+      `UPDATE job_runs SET status = $2, finished_at = now(), error = $3,
+              partitions = coalesce($4::jsonb, partitions)
         WHERE id = $1 AND status IN ('running', 'abandoned')`,
-      [id, status, error ?? null],
+      [id, status, error ?? null, partitions ? JSON.stringify(partitions) : null],
     );
   }
 

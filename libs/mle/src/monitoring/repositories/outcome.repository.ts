@@ -180,13 +180,21 @@ export class OutcomeRepository {
   ): Promise<number> {
     const last = await this.checkpoint(manager, FOLDED);
     const from = last.seq ?? '0';
-    const [{ upto, count }] = await manager.query<{ upto: string | null; count: string }[]>(
-      `SELECT max(seq) AS upto, count(*) AS count FROM predictions WHERE seq > $1`,
+    const [{ upto, count, partitions }] = await manager.query<
+      { upto: string | null; count: string; partitions: string[] | null }[]
+    >(
+      `SELECT max(seq) AS upto, count(*) AS count,
+              array_agg(DISTINCT tableoid::regclass::text) AS partitions
+         FROM predictions WHERE seq > $1`,
       [from],
     );
     if (upto === null) return 0;
-    // Statistics from before a large load would plan a million index lookups for the join.
-    if (Number(count) >= ANALYZE_AFTER) await manager.query('ANALYZE predictions');
+    // Statistics from before a large load would plan a million index lookups for the join. Only
+    // the days' partitions that took the new rows: ANALYZE of the whole table would sample every
+    // day of the retention.
+    if (Number(count) >= ANALYZE_AFTER) {
+      for (const partition of partitions ?? []) await manager.query(`ANALYZE ${partition}`);
+    }
 
     for (const { name, data } of models) {
       // The first fold (a back-fill) meets no outcome: a plain insert then saves the conflict
