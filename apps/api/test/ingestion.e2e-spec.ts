@@ -89,6 +89,25 @@ describe('Each replica ingests its own prediction log (e2e)', () => {
       );
     });
 
+    it('should keep POST /retraining/evaluate ingesting what no tick has yet, then evaluating', async () => {
+      // Only the first tick, at start: the lines below wait for the evaluation.
+      const test = await createTestApp({ DATABASE_URL: url, INGEST_INTERVAL: '3600' });
+      apps.push(test);
+      const before = await storedByRequest(url);
+
+      const answered = await predict(test, 'evaluate', 40);
+      await new Promise((done) => setTimeout(done, 100));
+      const response = await request(test.app.getHttpServer())
+        .post('/retraining/evaluate')
+        .set('Authorization', 'Bearer test-ops-token-0123456789')
+        .expect(200);
+
+      expect(response.body).toMatchObject({ ingestion: { inserted: 40, duplicates: 0 } });
+      const rows = await storedByRequest(url);
+      for (const id of before.keys()) rows.delete(id);
+      expectEachOnce(rows, answered);
+    });
+
     it('should not store a line twice when two processes ingest the same folder', async () => {
       const logDir = await mkdtemp(join(tmpdir(), 'mle-shared-logs-'));
       const env = { DATABASE_URL: url, INGEST_INTERVAL: '1', LOG_DIR: logDir };
