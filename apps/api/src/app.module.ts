@@ -18,11 +18,20 @@ export interface AppOptions {
   plugins?: readonly ModelPlugin[];
   /** Modules served beside the app's own (the benchmark's layered routes). */
   imports?: ModuleMetadata['imports'];
+  /**
+   * Off: this process leaves the periodic ingestion of LOG_DIR to another (a worker of
+   * WORKERS > 1, whose primary ingests the folder the workers share).
+   */
+  ingest?: boolean;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ plugins = SERVED_MODELS, imports = [] }: AppOptions = {}): DynamicModule {
+  static forRoot({
+    plugins = SERVED_MODELS,
+    imports = [],
+    ingest = true,
+  }: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -30,7 +39,7 @@ export class AppModule {
         MleModule.forRoot({
           plugins,
           inject: [ConfigService],
-          useOptions: (config: ConfigService<Env, true>) => mleOptions(config),
+          useOptions: (config: ConfigService<Env, true>) => mleOptions(config, { ingest }),
         }),
         PredictModule,
         ModelsModule,

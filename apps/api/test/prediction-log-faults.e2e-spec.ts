@@ -101,6 +101,8 @@ class ServiceUnderFault {
           HOST: '127.0.0.1',
           DATABASE_URL: testDatabaseUrl(),
           EVALUATION_CRON: 'off',
+          // The spec ingests the folder into a database of its own, between the phases.
+          INGEST_INTERVAL: '0',
           OPS_TOKEN,
           ...this.env,
         },

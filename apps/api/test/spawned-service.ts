@@ -99,6 +99,8 @@ export class SpawnedService {
         LOG_DIR: logDir,
         OPS_TOKEN: OPS,
         EVALUATION_CRON: 'off',
+        // On the suite's shared database unless a spec gives its own and an interval.
+        INGEST_INTERVAL: '0',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

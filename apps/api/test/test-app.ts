@@ -117,6 +117,9 @@ export async function createTestApp(
     OPS_TOKEN: 'test-ops-token-0123456789',
     // Tests run evaluations themselves; a schedule would catch up at start in every test app.
     EVALUATION_CRON: 'off',
+    // Tests that count what an evaluation ingests ingest themselves; the specs of the periodic
+    // ingestion set an interval.
+    INGEST_INTERVAL: '0',
     // An evaluation's RETRAIN trains nothing unless a spec of the closed loop asks for it.
     RETRAINING_MODE: 'recommend',
     ...env,

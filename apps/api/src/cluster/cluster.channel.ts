@@ -1,3 +1,4 @@
+import { MetricsRegistry } from '@app/mle/metrics';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import cluster from 'node:cluster';
 import {
@@ -8,7 +9,7 @@ import {
   WorkerMessage,
 } from './cluster.messages';
 
-// The primary gives up on a worker's metrics after 5 s (prom-client) and on a peer after 30 s
+// The primary gives up on a worker's metrics after 5 s and on a peer after 30 s
 // (WorkerPool); a little longer here, so that its answer, not a guess, is what arrives.
 const METRICS_TIMEOUT_MS = 10_000;
 const PEERS_TIMEOUT_MS = 35_000;
@@ -31,7 +32,7 @@ export class ClusterChannel implements OnModuleDestroy {
   private handler: PeerEventHandler | undefined;
   private readonly listener = (message: unknown) => this.received(message);
 
-  constructor() {
+  constructor(private readonly registry: MetricsRegistry) {
     if (this.enabled) process.on('message', this.listener);
   }
 
@@ -94,6 +95,13 @@ export class ClusterChannel implements OnModuleDestroy {
         return;
       case 'mle:peer-event':
         void this.take(message.id, message.event);
+        return;
+      case 'mle:metrics-json':
+        void this.registry
+          .getMetricsAsJSON()
+          .then((metrics) =>
+            this.send({ type: 'mle:metrics-json-reply', id: message.id, metrics }),
+          );
         return;
     }
   }

@@ -1,6 +1,10 @@
+import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
 // What the primary process and its workers (WORKERS > 1) say to each other over the cluster's
-// IPC channel. Every type starts with `mle:`, so prom-client's own metrics messages, which
-// travel on the same channel, are told apart.
+// IPC channel. Every type starts with `mle:`.
+
+/** A registry's metrics as prom-client's `getMetricsAsJSON` gives them, to be merged. */
+export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Something one worker did that every other worker must do as well. */
 export type PeerEvent =
@@ -24,25 +28,31 @@ export type WorkerMessage =
   /** The answer to a `peer-event`. */
   | { type: 'mle:peer-done'; id: number; outcome: PeerOutcome }
   /** Sent before the worker exits because it could not start; the reason is already masked. */
-  | { type: 'mle:start-failed'; reason: string };
+  | { type: 'mle:start-failed'; reason: string }
+  /** The answer to a `metrics-json`: this worker's registry. */
+  | { type: 'mle:metrics-json-reply'; id: number; metrics: MetricsJson };
 
 /** Primary to worker. */
 export type PrimaryMessage =
   | { type: 'mle:metrics-reply'; id: number; text: string }
   | { type: 'mle:metrics-reply'; id: number; error: string }
   | { type: 'mle:peers-reply'; id: number; outcomes: PeerOutcome[] }
-  | { type: 'mle:peer-event'; id: number; event: PeerEvent };
+  | { type: 'mle:peer-event'; id: number; event: PeerEvent }
+  /** The primary gathers every worker's registry, to merge them with its own. */
+  | { type: 'mle:metrics-json'; id: number };
 
 const WORKER_TYPES = new Set<string>([
   'mle:metrics',
   'mle:tell-peers',
   'mle:peer-done',
   'mle:start-failed',
+  'mle:metrics-json-reply',
 ] satisfies WorkerMessage['type'][]);
 const PRIMARY_TYPES = new Set<string>([
   'mle:metrics-reply',
   'mle:peers-reply',
   'mle:peer-event',
+  'mle:metrics-json',
 ] satisfies PrimaryMessage['type'][]);
 
 const typeOf = (message: unknown): unknown =>

@@ -52,6 +52,18 @@ describe(validateEnv.name, () => {
     );
   });
 
+  it('should ingest every 60 s by default, take 0 as off, and refuse a negative or a fraction', () => {
+    expect(validateEnv({}).INGEST_INTERVAL).toBe(60);
+    expect(validateEnv({ INGEST_INTERVAL: '0' }).INGEST_INTERVAL).toBe(0);
+    expect(validateEnv({ INGEST_INTERVAL: '5' }).INGEST_INTERVAL).toBe(5);
+    expect(() => validateEnv({ INGEST_INTERVAL: '-1' })).toThrow(
+      /INGEST_INTERVAL="-1": must not be less than 0/,
+    );
+    expect(() => validateEnv({ INGEST_INTERVAL: '1.5' })).toThrow(
+      /INGEST_INTERVAL="1.5": must be an integer number/,
+    );
+  });
+
   it('should run one worker by default, one per core with auto, and refuse 0 or a word', () => {
     expect(validateEnv({}).WORKERS).toBe(1);
     expect(validateEnv({ WORKERS: '2' }).WORKERS).toBe(2);

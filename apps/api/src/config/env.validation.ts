@@ -161,6 +161,16 @@ export class Env {
   @IsIn(['on', 'off'])
   PREDICTION_LOG: 'on' | 'off' = 'on';
 
+  /**
+   * Seconds between two ingestions of this process's LOG_DIR into PostgreSQL (the serving
+   * process only; with WORKERS > 1, the primary). 0: no periodic ingestion, and none at shutdown;
+   * the evaluation still ingests before it evaluates.
+   */
+  @Min(0)
+  @Max(86_400)
+  @IsInt()
+  INGEST_INTERVAL: number = 60;
+
   /** Rotate a prediction log file above this size: a number with k, m or g. */
   @Matches(/^\d+[kmg]$/, { message: 'must be a size such as 100m, 512k or 1g' })
   LOG_MAX_SIZE: string = '100m';

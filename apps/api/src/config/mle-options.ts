@@ -6,13 +6,16 @@ import { Env } from './env.validation';
 
 /**
  * The kit's options from the validated configuration. A command-line tool (`forCommand`) neither
- * loads nor trains a model at start and schedules no evaluation.
+ * loads nor trains a model at start, schedules no evaluation and ingests nothing by itself.
+ * `ingest: false`: a process that serves but leaves the periodic ingestion of LOG_DIR to another
+ * (the workers of WORKERS > 1, whose primary ingests the folder they share).
  */
 export function mleOptions(
   config: ConfigService<Env, true>,
-  { forCommand = false }: { forCommand?: boolean } = {},
+  { forCommand = false, ingest = !forCommand }: { forCommand?: boolean; ingest?: boolean } = {},
 ): MleOptionsInput {
   const cron = config.get('EVALUATION_CRON', { infer: true });
+  const ingestInterval = config.get('INGEST_INTERVAL', { infer: true });
   return {
     modelDir: config.get('MODEL_DIR', { infer: true }),
     keepVersions: config.get('MODEL_KEEP_VERSIONS', { infer: true }),
@@ -35,6 +38,7 @@ export function mleOptions(
       cron: cron === 'off' || forCommand ? undefined : cron,
       timeZone: config.get('EVALUATION_TZ', { infer: true }),
       lockTimeoutMs: Math.round(1000 * config.get('EVALUATION_LOCK_TIMEOUT', { infer: true })),
+      ingestIntervalMs: ingest && ingestInterval > 0 ? ingestInterval * 1000 : undefined,
       psiModerate: config.get('DRIFT_PSI_MODERATE', { infer: true }),
       psiSignificant: config.get('DRIFT_PSI_SIGNIFICANT', { infer: true }),
       webhookUrl: config.get('RETRAINING_WEBHOOK_URL', { infer: true }),

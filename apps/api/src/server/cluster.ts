@@ -1,7 +1,8 @@
 import { MetricsRegistry } from '@app/mle/metrics';
-import { Logger, LoggerService } from '@nestjs/common';
+import { IngestionScheduler } from '@app/mle/monitoring';
+import { INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AggregatorRegistry } from 'prom-client';
 import { createApp, CreateAppOptions } from '../app.factory';
 import { WorkerMessage } from '../cluster/cluster.messages';
 import { Env, loadEnv } from '../config/env.validation';
@@ -10,23 +11,30 @@ import { DatabaseServer } from '../database/database-server';
 import { SERVED_MODELS } from '../served-models';
 import { banner } from './banner';
 import { prepareDatabase } from './prepare-database';
-import { closeApp, onShutdownSignals } from './shutdown';
+import { PrimaryModule } from './primary.module';
+import { closeApp, onShutdownSignals, SHUTDOWN_INGESTION_DEADLINE_MS } from './shutdown';
 import { WorkerPool } from './worker-pool';
 
 /**
  * The primary process of WORKERS > 1. It serves no request: it starts the database (an embedded
- * one unless DATABASE_URL is set) and prepares it once, then starts the workers one after
- * another. SIGTERM/SIGINT: every worker drains, then the embedded database stops, then the
+ * one unless DATABASE_URL is set) and prepares it once, then ingests the workers' LOG_DIR
+ * (`PrimaryModule`) and starts the workers one after another. SIGTERM/SIGINT: every worker
+ * drains, then the primary ingests their last lines, then the embedded database stops, then the
  * process exits, with code 0 only when every worker stopped cleanly.
  */
-export async function servePrimary(env: Env): Promise<void> {
+export async function servePrimary(env: Env, appLogger: LoggerService): Promise<void> {
   const logger = new Logger('Bootstrap');
   const database = await DatabaseServer.start(env);
   logger.log(`Database     ${database.description}`);
   const pool = new WorkerPool(env.WORKERS, new Logger('Workers'));
+  let context: INestApplicationContext | undefined;
   let stopped: Promise<boolean> | undefined;
-  const stopAll = () =>
+  const stopAll = (signalledAt = Date.now()) =>
     (stopped ??= pool.stop().then(async (clean) => {
+      context?.get(IngestionScheduler).finishBy(signalledAt + SHUTDOWN_INGESTION_DEADLINE_MS);
+      await context
+        ?.close()
+        .catch((error: Error) => logger.error(`Shutdown failed: ${error.message}`));
       await database.stop();
       return clean;
     }));
@@ -34,7 +42,7 @@ export async function servePrimary(env: Env): Promise<void> {
     logger.log(
       `${signal}: stopping the workers (each finishes its in-flight requests and flushes its prediction log)`,
     );
-    const clean = await stopAll();
+    const clean = await stopAll(Date.now());
     logger.log('Stopped');
     process.exit(clean ? 0 : 1);
   });
@@ -47,6 +55,10 @@ export async function servePrimary(env: Env): Promise<void> {
 
   try {
     await prepareDatabase(env, database, SERVED_MODELS, logger);
+    context = await NestFactory.createApplicationContext(PrimaryModule.forRoot(SERVED_MODELS), {
+      logger: appLogger,
+    });
+    pool.mergeMetrics(context.get(MetricsRegistry));
     logger.log(`Starting ${env.WORKERS} workers, one after another`);
     await pool.start();
   } catch (error) {
@@ -67,9 +79,6 @@ export async function serveWorker(
   options: Omit<CreateAppOptions, 'logger'>,
 ): Promise<void> {
   const logger = new Logger('Worker');
-  // The primary may ask for the metrics at any time: none to report until the app exists.
-  AggregatorRegistry.setRegistries([]);
-  new AggregatorRegistry(); // in a worker, its constructor subscribes to the primary's requests
   // A Ctrl-C in a terminal reaches every process of the group; the primary stops the workers.
   process.on('SIGINT', () => undefined);
   let app: NestFastifyApplication | undefined;
@@ -77,8 +86,8 @@ export async function serveWorker(
 
   try {
     const env = loadEnv();
-    app = await createApp(env, { ...options, logger: appLogger });
-    AggregatorRegistry.setRegistries([app.get(MetricsRegistry)]);
+    // The primary ingests the folder the workers share.
+    app = await createApp(env, { ...options, ingest: false, logger: appLogger });
     await app.listen(env.PORT, env.HOST);
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -29,8 +29,11 @@ export async function serve(
   // SIGTERM/SIGINT: the app drains (in-flight requests answered, prediction log flushed and
   // closed), then the embedded database stops, then the process exits.
   onShutdownSignals(async (signal) => {
-    logger.log(`${signal}: finishing in-flight requests, flushing the prediction log, stopping`);
-    const code = app ? await closeApp(app, logger) : 0;
+    const signalledAt = Date.now();
+    logger.log(
+      `${signal}: finishing in-flight requests, flushing the prediction log, ingesting it, stopping`,
+    );
+    const code = app ? await closeApp(app, logger, signalledAt) : 0;
     await database.stop();
     logger.log('Stopped');
     // Every stream and connection is closed by now (the prediction log waited for its files),
@@ -60,7 +63,7 @@ async function start(
   const env = loadEnv();
   // Before the database: a bad folder is reported at once, not after the embedded server started.
   await checkDirectories(env, { MODEL_DIR: 'write', LOG_DIR: 'write' });
-  return env.WORKERS > 1 ? servePrimary(env) : serve(env, appLogger, options);
+  return env.WORKERS > 1 ? servePrimary(env, appLogger) : serve(env, appLogger, options);
 }
 
 /** Starts the service with the app's logger; a failure is one readable line, never a stack. */

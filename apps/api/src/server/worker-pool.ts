@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import cluster, { Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { AggregatorRegistry, Registry } from 'prom-client';
 import {
   isWorkerMessage,
+  MetricsJson,
   PeerEvent,
   PeerOutcome,
   PrimaryMessage,
@@ -19,6 +20,8 @@ const CRASH_LIMIT = 5;
 const CRASH_WINDOW_MS = 60_000;
 // A peer that has not reloaded (or refreshed its gauges) by then is reported as failed.
 const PEER_TIMEOUT_MS = 30_000;
+// A worker whose metrics have not arrived by then fails the scrape (the next one tries again).
+const METRICS_TIMEOUT_MS = 5_000;
 
 interface Member {
   worker: Worker;
@@ -43,7 +46,9 @@ const delay = (ms: number) => new Promise((done) => setTimeout(done, ms));
  */
 export class WorkerPool {
   private readonly members = new Map<number, Member>();
-  private readonly metrics = new AggregatorRegistry();
+  /** The primary's own metrics (its ingestion), merged with the workers'. */
+  private own: Registry | undefined;
+  private readonly metricsReplies = new Map<number, (metrics: MetricsJson) => void>();
   private readonly peerReplies = new Map<number, (outcome: PeerOutcome) => void>();
   private nextPeerId = 0;
   private readonly crashes: number[] = [];
@@ -67,6 +72,11 @@ export class WorkerPool {
   /** The pids of the workers now. */
   get pids(): number[] {
     return [...this.members.values()].map((m) => m.pid);
+  }
+
+  /** Merges the primary's own registry into the metrics the workers answer `/metrics` with. */
+  mergeMetrics(registry: Registry): void {
+    this.own = registry;
   }
 
   /** Called once when workers keep dying (`CRASH_LIMIT` within `CRASH_WINDOW_MS`). */
@@ -196,7 +206,7 @@ export class WorkerPool {
     if (!isWorkerMessage(message)) return;
     switch (message.type) {
       case 'mle:metrics':
-        void this.metrics.clusterMetrics().then(
+        void this.clusterMetrics().then(
           (text) => send(worker, { type: 'mle:metrics-reply', id: message.id, text }),
           (error: Error) =>
             send(worker, { type: 'mle:metrics-reply', id: message.id, error: error.message }),
@@ -210,12 +220,42 @@ export class WorkerPool {
       case 'mle:peer-done':
         this.peerReplies.get(message.id)?.(message.outcome);
         return;
+      case 'mle:metrics-json-reply':
+        this.metricsReplies.get(message.id)?.(message.metrics);
+        return;
       case 'mle:start-failed': {
         const member = this.members.get(worker.id);
         if (member) member.startFailure = message.reason;
         return;
       }
     }
+  }
+
+  /**
+   * Every connected worker's registry and the primary's own, merged: counters and histograms
+   * summed, gauges by their aggregator (`MleMetrics`).
+   */
+  private async clusterMetrics(): Promise<string> {
+    const workers = [...this.members.values()].filter((m) => m.worker.isConnected());
+    const all = await Promise.all(workers.map((member) => this.metricsOf(member)));
+    if (this.own) all.push(await this.own.getMetricsAsJSON());
+    return AggregatorRegistry.aggregate(all).metrics();
+  }
+
+  private metricsOf({ worker, pid }: Member): Promise<MetricsJson> {
+    const id = ++this.nextPeerId;
+    return new Promise((done, fail) => {
+      const timer = setTimeout(() => {
+        this.metricsReplies.delete(id);
+        fail(new Error(`worker ${pid} did not send its metrics within ${METRICS_TIMEOUT_MS} ms`));
+      }, METRICS_TIMEOUT_MS);
+      this.metricsReplies.set(id, (metrics) => {
+        clearTimeout(timer);
+        this.metricsReplies.delete(id);
+        done(metrics);
+      });
+      send(worker, { type: 'mle:metrics-json', id });
+    });
   }
 
   /**

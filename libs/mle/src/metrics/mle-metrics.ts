@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Evaluation } from '../monitoring/evaluation';
 import { gaugeValues } from '../monitoring/evaluation.views';
 import { RECOMMENDATIONS } from '../monitoring/monitoring.options';
@@ -17,6 +17,10 @@ const SAME_IN_EVERY_PROCESS = 'max';
 export class MleMetrics {
   readonly predictions: Counter<'model' | 'version' | 'class'>;
   readonly predictionLogWriteErrors: Counter;
+  readonly ingestedLines: Counter;
+  readonly ingestionSkippedLines: Counter;
+  readonly ingestionFailures: Counter;
+  readonly ingestionSeconds: Histogram;
   readonly shadowPredictions: Counter<'model' | 'version'>;
   readonly shadowErrors: Counter<'model' | 'version'>;
   readonly modelInfo: Gauge<'model' | 'version'>;
@@ -35,6 +39,27 @@ export class MleMetrics {
     this.predictionLogWriteErrors = new Counter({
       name: 'mle_prediction_log_write_errors_total',
       help: 'Prediction records that could not be written to the prediction log.',
+      registers: [registry],
+    });
+    this.ingestedLines = new Counter({
+      name: 'mle_prediction_log_ingested_lines_total',
+      help: 'Prediction-log lines this process loaded into PostgreSQL (new rows; lines found already loaded are not counted).',
+      registers: [registry],
+    });
+    this.ingestionSkippedLines = new Counter({
+      name: 'mle_prediction_log_ingestion_skipped_lines_total',
+      help: 'Malformed or truncated prediction-log lines this process skipped while ingesting.',
+      registers: [registry],
+    });
+    this.ingestionFailures = new Counter({
+      name: 'mle_prediction_log_ingestion_failures_total',
+      help: 'Ingestions of the prediction log that failed (the database did not answer, a file could not be listed); the next one resumes from the checkpoints.',
+      registers: [registry],
+    });
+    this.ingestionSeconds = new Histogram({
+      name: 'mle_prediction_log_ingestion_seconds',
+      help: 'Duration of each ingestion of the prediction log, succeeded or failed.',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300],
       registers: [registry],
     });
     this.shadowPredictions = new Counter({

@@ -8,7 +8,10 @@ import { MleMetrics } from '../metrics/mle-metrics';
 import { MLE_OPTIONS, MLE_PLUGINS, PREDICTION_LOG_OPTIONS } from './mle.constants';
 import { DEFAULT_MLE_OPTIONS, MleOptions } from './mle.options';
 import { EvaluationScheduler } from '../monitoring/evaluation.scheduler';
+import { IngestionScheduler } from '../monitoring/ingestion.scheduler';
 import { PredictionLogIngester } from '../monitoring/prediction-log.ingester';
+import { PredictionLogIngestion } from '../monitoring/prediction-log.ingestion';
+import { TrainingReferences } from '../monitoring/training-references';
 import { EvaluationRepository } from '../monitoring/repositories/evaluation.repository';
 import { FeatureCountRepository } from '../monitoring/repositories/feature-count.repository';
 import { JobRunRepository } from '../monitoring/repositories/job-run.repository';
@@ -91,6 +94,9 @@ export class MleModule {
     const monitoring: Provider[] = database
       ? [
           PredictionLogIngester,
+          TrainingReferences,
+          PredictionLogIngestion,
+          IngestionScheduler,
           JobRunRepository,
           EvaluationRepository,
           OutcomeRepository,
@@ -129,6 +135,8 @@ export class MleModule {
               EvaluationScheduler,
               PredictionLogIngester,
               PredictionPartitions,
+              PredictionLogIngestion,
+              IngestionScheduler,
               ModelLifecycle,
               ModelArtifactRepository,
             ]

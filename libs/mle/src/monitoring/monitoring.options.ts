@@ -19,6 +19,12 @@ export interface MonitoringOptions {
   webhookUrl?: string;
   webhookTimeoutMs: number;
   webhookRetries: number;
+  /**
+   * This process ingests its prediction-log folder this often, from start-up, and once more at
+   * shutdown once its log is closed. Undefined: it does not (command-line tools; the workers of a
+   * primary that ingests for them); the evaluation still ingests before it evaluates.
+   */
+  ingestIntervalMs?: number;
   /** The longest an evaluation waits for a table lock (e.g. a `LOCK TABLE` on a labels table) before failing. */
   lockTimeoutMs: number;
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { FileHandle, open } from 'node:fs/promises';
+import { FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -85,8 +85,9 @@ const LANES = 2;
  * Lines are written in batches, each in one transaction with its checkpoints (see
  * `PredictionBatch`); the next batch is read while the previous one is written, and two files
  * are loaded at a time on two connections. Memory is bounded by the batches, whatever the
- * volume. Malformed lines are counted and skipped. Meant to run in one process at a time (the
- * retraining monitor holds a lock); an overlapping run inserts nothing twice.
+ * volume. Malformed lines are counted and skipped. Within a process, `PredictionLogIngestion`
+ * runs it one at a time; a run of another process on the same folder inserts nothing twice: a
+ * checkpoint moves only from where its batch found it, and a line's id is unique.
  */
 @Injectable()
 export class PredictionLogIngester {
@@ -100,11 +101,14 @@ export class PredictionLogIngester {
   /**
    * Loads every new line of every prediction log file under the log folder. With `referenceOf`,
    * the lines are also counted per day, feature and bin of their version's training reference
-   * (for drift), in the same transactions.
+   * (for drift), in the same transactions. Once `signal` aborts, no further file is opened and
+   * the file being read stops at the chunk read: what was read is committed with its checkpoint,
+   * and the next run goes on from there.
    */
   async ingest(
     onProgress?: IngestionProgressListener,
     referenceOf?: ReferenceLookup,
+    { signal }: { signal?: AbortSignal } = {},
   ): Promise<IngestionSummary> {
     const started = performance.now();
     const files = await findPredictionLogFiles(this.options.dir);
@@ -124,18 +128,45 @@ export class PredictionLogIngester {
       const pending = files.filter((f) => !checkpoints.get(f.name)?.completed);
       const queue = pending.values();
       let failed = false;
-      const next = () => (failed ? undefined : queue.next().value);
+      const next = () => (failed || signal?.aborted ? undefined : queue.next().value);
       const lanes = Array.from({ length: Math.min(LANES, pending.length) }, () =>
-        this.lane(next, checkpoints, summary, onProgress, referenceOf).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
+        this.lane(next, checkpoints, summary, onProgress, referenceOf, signal).catch(
+          (error: unknown) => {
+            failed = true;
+            throw error;
+          },
+        ),
       );
       const failure = (await Promise.allSettled(lanes)).find((o) => o.status === 'rejected');
       if (failure) throw failure.reason;
     }
     summary.seconds = (performance.now() - started) / 1000;
     return summary;
+  }
+
+  /**
+   * What the next run would read: the files under the log folder with bytes past their
+   * checkpoint (a gzipped file not completed counts by its compressed size).
+   */
+  async backlog(): Promise<{ files: number; bytes: number }> {
+    const files = await findPredictionLogFiles(this.options.dir);
+    if (files.length === 0) return { files: 0, bytes: 0 };
+    const checkpoints = await loadCheckpoints(this.dataSource, files);
+    const left = { files: 0, bytes: 0 };
+    for (const file of files) {
+      const checkpoint = checkpoints.get(file.name);
+      if (checkpoint?.completed) continue;
+      const path = join(this.options.dir, file.gzipped ? `${file.name}.gz` : file.name);
+      const size = await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      );
+      const bytes = file.gzipped ? size : size - (checkpoint?.position ?? 0);
+      if (bytes <= 0) continue;
+      left.files += 1;
+      left.bytes += bytes;
+    }
+    return left;
   }
 
   /** Loads whole files, one at a time, on a connection of its own until `next` has none. */
@@ -145,10 +176,11 @@ export class PredictionLogIngester {
     summary: IngestionSummary,
     onProgress: IngestionProgressListener | undefined,
     referenceOf: ReferenceLookup | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
-    const run = new IngestionRun(client, summary, referenceOf);
+    const run = new IngestionRun(client, summary, referenceOf, signal);
     try {
       for (let file = next(); file; file = next()) {
         const lines = await this.read(run, file, checkpoints.get(file.name));
@@ -212,6 +244,8 @@ export class PredictionLogIngester {
         }
         splitter.push(chunk, run.onLine);
         await run.readTo(splitter.position, splitter.fingerprint());
+        // Leaving the loop destroys the stream; the lines up to here commit with the checkpoint.
+        if (run.stopped) return;
       }
     };
     run.begin(file.name, checkpoint ? checkpoint.position : null, from);
@@ -221,12 +255,12 @@ export class PredictionLogIngester {
         if (!verified) mismatch = new CheckpointMismatch('it is shorter than its checkpoint');
         if (mismatch) throw mismatch;
         // A gzipped file gets no more lines: a partial last line is a truncated one.
-        run.complete(splitter.pending > 0);
+        if (!run.stopped) run.complete(splitter.pending > 0);
       } else {
         await pipeline(source.input, consume);
         // A file no longer written will not complete its last line: it is a truncated one, and
         // what may follow it must not be glued to it.
-        if (source.abandoned && splitter.dropTail()) {
+        if (!run.stopped && source.abandoned && splitter.dropTail()) {
           run.truncated();
           await run.readTo(splitter.position, splitter.fingerprint());
         }
@@ -237,6 +271,8 @@ export class PredictionLogIngester {
         run.end();
         throw mismatch;
       }
+      // Stopped: the stream was destroyed on purpose.
+      if (run.stopped) return run.end();
       // A file that cannot be read (a corrupt archive) must not stop the others; what was read
       // of it is kept, and the next run tries again from there.
       this.logger.warn(
@@ -352,8 +388,14 @@ class IngestionRun {
     private readonly client: PoolClient,
     readonly summary: IngestionSummary,
     private readonly referenceOf: ReferenceLookup | undefined,
+    private readonly signal: AbortSignal | undefined,
   ) {
     this.batch = new PredictionBatch(referenceOf);
+  }
+
+  /** Whether the run was asked to stop. */
+  get stopped(): boolean {
+    return this.signal?.aborted ?? false;
   }
 
   /** Starts a file read from `from`, whose checkpoint is at `expected` (null: none). */

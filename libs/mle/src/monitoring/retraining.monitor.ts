@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { hostname } from 'node:os';
-import { applyCalibration, Calibration } from '../estimators/calibration';
+import { applyCalibration } from '../estimators/calibration';
 import { LifecycleAction, ModelLifecycle } from '../lifecycle/model-lifecycle.service';
 import { ModelVersionsRepository } from '../lifecycle/model-versions.repository';
 import { MleMetrics } from '../metrics/mle-metrics';
@@ -13,11 +13,8 @@ import { DriftReport, driftReport } from './drift';
 import { Evaluation, OutcomeUpdate } from './evaluation';
 import { logEntry } from './evaluation.views';
 import { ReferenceLookup } from './ingestion/feature-counts';
-import {
-  IngestionProgressListener,
-  IngestionSummary,
-  PredictionLogIngester,
-} from './prediction-log.ingester';
+import { IngestionProgressListener, IngestionSummary } from './prediction-log.ingester';
+import { PredictionLogIngestion } from './prediction-log.ingestion';
 import {
   DailyPerformance,
   estimateFromScores,
@@ -38,6 +35,7 @@ import { LabelledModel, OutcomeRepository } from './repositories/outcome.reposit
 import { recommend } from './retraining-recommender';
 import { RetrainingWebhookNotifier } from './retraining-webhook.notifier';
 import { RetrainingEvents } from './retraining.events';
+import { TrainingReferences } from './training-references';
 
 export const EVALUATION_JOB = 'retraining-evaluation';
 const DAY_MS = 86_400_000;
@@ -80,16 +78,14 @@ export class RetrainingMonitor {
   private active = false;
   /** Failures this process could not write to `job_runs` yet, by job run id. */
   private readonly pendingFailures = new Map<string, string>();
-  private readonly referenceCache = new Map<string, ReferenceDistribution>();
-  /** The calibration of each version's probabilities (null: it has none), by model and version. */
-  private readonly calibrationCache = new Map<string, Calibration | null>();
 
   constructor(
     private readonly jobRuns: JobRunRepository,
     private readonly evaluations: EvaluationRepository,
     private readonly outcomes: OutcomeRepository,
     private readonly featureCounts: FeatureCountRepository,
-    private readonly ingester: PredictionLogIngester,
+    private readonly ingestion: PredictionLogIngestion,
+    private readonly references: TrainingReferences,
     private readonly registry: ModelRegistry,
     private readonly store: ModelArtifactStore,
     private readonly events: RetrainingEvents,
@@ -242,8 +238,10 @@ export class RetrainingMonitor {
   ): Promise<Evaluation[]> {
     const { lockTimeoutMs } = this.options.monitoring;
     const models = this.monitored;
-    const referenceOf = await this.references(models.map((m) => m.name));
-    const ingestion = await this.ingester.ingest(onProgress, referenceOf);
+    const referenceOf = await this.references.lookup(models.map((m) => m.name));
+    // This process's own folder: every replica ingests its own (IngestionScheduler), so the
+    // evaluation judges what PostgreSQL holds, whichever replica runs it.
+    const ingestion = await this.ingestion.run({ onProgress });
     const updating = performance.now();
     const outcomes = await this.outcomes.update(models, { lockTimeoutMs });
     const updateSeconds = (performance.now() - updating) / 1000;
@@ -341,27 +339,6 @@ export class RetrainingMonitor {
   }
 
   /**
-   * The training references of the models' versions under MODEL_DIR: the new predictions are
-   * counted by them, and drift compares with them. Read once per version: versions never change.
-   */
-  private async references(models: readonly string[]): Promise<ReferenceLookup> {
-    for (const model of models) {
-      for (const version of await this.store.versions(model)) {
-        const key = `${model}\u0000${version}`;
-        if (this.referenceCache.has(key)) continue;
-        try {
-          const { manifest } = await this.store.read(model, version);
-          this.referenceCache.set(key, manifest.reference);
-          this.calibrationCache.set(key, manifest.training.calibration?.calibration ?? null);
-        } catch {
-          // A partial or damaged version: its predictions are reported as not counted.
-        }
-      }
-    }
-    return (m, version) => this.referenceCache.get(`${m}\u0000${version}`);
-  }
-
-  /**
    * CBPE over the window: every version's predictions by class and probability, through its
    * calibration; per UTC day for `version`, beside the accuracy measured on that day's labels.
    */
@@ -379,8 +356,7 @@ export class RetrainingMonitor {
       days.set(row.day, bins);
       byVersion.set(row.version, days);
     }
-    const calibrationOf = (v: string) =>
-      this.calibrationCache.get(`${model}\u0000${v}`) ?? undefined;
+    const calibrationOf = (v: string) => this.references.calibration(model, v);
     const versions = [...byVersion].map(([v, days]) => {
       const calibration = calibrationOf(v);
       return {
