@@ -1,5 +1,10 @@
 import { LifecycleAction } from '@app/mle/lifecycle';
-import { Evaluation, RetrainingMonitor, VersionEvaluation } from '@app/mle/monitoring';
+import {
+  Evaluation,
+  PartitionMaintenance,
+  RetrainingMonitor,
+  VersionEvaluation,
+} from '@app/mle/monitoring';
 import { runCommand } from './command-runner';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -69,6 +74,14 @@ function runSummary(e: Evaluation): string {
   ].join('\n');
 }
 
+/** One line on what the run did to the partitions of `predictions`. */
+function describePartitions(p: PartitionMaintenance): string {
+  const moved = p.created.reduce((sum, c) => sum + c.moved, 0);
+  const created = `created ${p.created.length}${moved > 0 ? ` (${moved.toLocaleString('en-US')} rows moved from the default partition)` : ''}`;
+  const errors = p.errors.length > 0 ? `; not done: ${p.errors.join('; ')}` : '';
+  return `Partitions of predictions: ${created}, dropped ${p.dropped.length} past ${p.retentionDays} days, in ${p.seconds.toFixed(2)} s${errors}.\n`;
+}
+
 void runCommand(
   'evaluate',
   async ({ app }) => {
@@ -94,6 +107,7 @@ void runCommand(
         process.stdout.write(runSummary(outcome.evaluations[0]));
         for (const evaluation of outcome.evaluations) process.stdout.write(report(evaluation));
         for (const line of outcome.actions.map(describeAction)) process.stdout.write(`${line}\n`);
+        process.stdout.write(describePartitions(outcome.partitions));
         process.stdout.write(`Run took ${((performance.now() - started) / 1000).toFixed(2)} s.\n`);
         return;
       case 'skipped':

@@ -22,6 +22,8 @@ export interface PartitionMaintenance {
   deletedFromDefault: number;
   /** Why a step did not complete (the next night tries again). */
   errors: string[];
+  /** How long the whole maintenance took. */
+  seconds: number;
 }
 
 /** The UTC day of `at`, `YYYY-MM-DD`. */
@@ -85,7 +87,7 @@ export class PredictionPartitions implements OnApplicationBootstrap {
    */
   async applyRetention(
     now = new Date(),
-  ): Promise<Omit<PartitionMaintenance, 'created' | 'errors'>> {
+  ): Promise<Omit<PartitionMaintenance, 'created' | 'errors' | 'seconds'>> {
     const { monitoring } = this.options;
     const minimum = minimumRetentionDays(monitoring);
     if (monitoring.retentionDays < minimum) {
@@ -120,6 +122,7 @@ export class PredictionPartitions implements OnApplicationBootstrap {
    * failure is logged and reported, not thrown.
    */
   async maintain(now = new Date()): Promise<PartitionMaintenance> {
+    const started = performance.now();
     const report: PartitionMaintenance = {
       retentionDays: this.options.monitoring.retentionDays,
       cutoff: this.cutoff(now, this.options.monitoring.retentionDays).toISOString(),
@@ -127,6 +130,7 @@ export class PredictionPartitions implements OnApplicationBootstrap {
       dropped: [],
       deletedFromDefault: 0,
       errors: [],
+      seconds: 0,
     };
     try {
       report.created = await this.prepare(now);
@@ -139,6 +143,7 @@ export class PredictionPartitions implements OnApplicationBootstrap {
       report.errors.push(`retention: ${(error as Error).message}`);
     }
     for (const error of report.errors) this.logger.error(`Partitions of predictions: ${error}`);
+    report.seconds = (performance.now() - started) / 1000;
     return report;
   }
 

@@ -21,7 +21,7 @@ import {
   PerformanceEstimation,
   realizedAccuracy,
 } from './performance-estimation';
-import { PredictionPartitions } from './prediction-partitions.service';
+import { PartitionMaintenance, PredictionPartitions } from './prediction-partitions.service';
 import { ReferenceDistribution } from './reference-distribution';
 import { EvaluationRepository } from './repositories/evaluation.repository';
 import { FeatureCountRepository } from './repositories/feature-count.repository';
@@ -47,6 +47,8 @@ export type RunOutcome =
       evaluations: Evaluation[];
       /** What the closed loop did next: challengers trained, rollbacks (see RETRAINING_MODE). */
       actions: LifecycleAction[];
+      /** The partitions of `predictions` created ahead and dropped past the retention. */
+      partitions: PartitionMaintenance;
     }
   | { status: 'skipped'; reason: 'in-progress' | 'already-ran' }
   | {
@@ -148,7 +150,7 @@ export class RetrainingMonitor {
       await this.jobRuns.finish(jobRunId, 'succeeded', undefined, partitions);
       for (const evaluation of evaluations) await this.announce(evaluation);
       const actions = await this.lifecycle.afterEvaluation(evaluations);
-      return { status: 'completed', jobRunId, evaluations, actions };
+      return { status: 'completed', jobRunId, evaluations, actions, partitions };
     } catch (error) {
       const message = await this.describeFailure(error);
       const lockTimeout = isLockNotAvailable(error);
