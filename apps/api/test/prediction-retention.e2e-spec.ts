@@ -1,4 +1,5 @@
 import { JobRun, RetrainingMonitor } from '@app/mle/monitoring';
+import { ModelRegistry } from '@app/mle/registry';
 import { Client } from 'pg';
 import request from 'supertest';
 import {
@@ -6,6 +7,7 @@ import {
   dropScratchDatabase,
   migrateTestDatabase,
 } from '../../../test/test-database';
+import { appendPredictions } from './retraining-fixtures';
 import { createTestApp, TestApp } from './test-app';
 
 const DAY_MS = 86_400_000;
@@ -112,5 +114,33 @@ describe('Storage of predictions (e2e)', () => {
       created: [{ name: partitionOf(dayStart(-3)), moved: 1 }],
       errors: [],
     });
+  });
+
+  it("should load logged lines of past days into their days' partitions, not the DEFAULT one", async () => {
+    const test = await start();
+    const version = test.app.get(ModelRegistry).first.current!.manifest.version;
+    const days = [-12, -11, 0];
+    await appendPredictions(
+      test.logDir,
+      version,
+      days.map((d, i) => ({
+        inputId: `backfill-${i}`,
+        prediction: true,
+        ts: new Date(dayStart(d).getTime() + 3_600_000),
+      })),
+    );
+
+    const outcome = await test.app.get(RetrainingMonitor).run('manual');
+
+    expect(outcome.status).toBe('completed');
+    const stored = await db.query<{ input_id: string; partition: string }>(
+      `SELECT input_id, tableoid::regclass::text AS partition FROM predictions
+        WHERE input_id LIKE 'backfill-%' ORDER BY predicted_at`,
+    );
+    expect(stored.rows).toEqual(
+      days.map((d, i) => ({ input_id: `backfill-${i}`, partition: partitionOf(dayStart(d)) })),
+    );
+    // None of them had to be moved: the nightly step found the DEFAULT partition without them.
+    expect(outcome.status === 'completed' && outcome.partitions.created).toEqual([]);
   });
 });

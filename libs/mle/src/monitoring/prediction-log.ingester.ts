@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { FileHandle, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { FINGERPRINT_BYTES, fingerprintOf, LineSplitter } from './ingestion/line
 import { parsePredictionLine } from './ingestion/prediction-line.parser';
 import { findPredictionLogFiles, PredictionLogFile } from './ingestion/prediction-log.finder';
 import { CheckpointAdvance, PredictionBatch } from './ingestion/prediction.batch';
+import { PredictionPartitions } from './prediction-partitions.service';
 
 /** What one ingestion did. */
 export interface IngestionSummary {
@@ -96,6 +97,8 @@ export class PredictionLogIngester {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(PREDICTION_LOG_OPTIONS) private readonly options: PredictionLogOptions,
+    // Absent where `predictions` is not partitioned by the kit (a bare ingester in a test).
+    @Optional() private readonly partitions?: PredictionPartitions,
   ) {}
 
   /**
@@ -180,7 +183,7 @@ export class PredictionLogIngester {
   ): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
-    const run = new IngestionRun(client, summary, referenceOf, signal);
+    const run = new IngestionRun(client, summary, referenceOf, signal, this.partitions);
     try {
       for (let file = next(); file; file = next()) {
         const lines = await this.read(run, file, checkpoints.get(file.name));
@@ -389,6 +392,7 @@ class IngestionRun {
     readonly summary: IngestionSummary,
     private readonly referenceOf: ReferenceLookup | undefined,
     private readonly signal: AbortSignal | undefined,
+    private readonly partitions: PredictionPartitions | undefined,
   ) {
     this.batch = new PredictionBatch(referenceOf);
   }
@@ -498,6 +502,9 @@ class IngestionRun {
     }
     await this.committing;
     if (this.failure) throw this.failure;
+    // Lines of a day without its partition yet (a back-fill, a replica's logs read days later)
+    // go into their day's partition rather than into the DEFAULT one, to be moved later.
+    await this.partitions?.ensure(batch.days);
     this.committing = batch.commit(this.client).then(
       ({ staged, inserted, uncounted }) => {
         this.summary.inserted += inserted;

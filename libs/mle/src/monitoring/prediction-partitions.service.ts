@@ -41,6 +41,9 @@ function utcDay(at: Date): string {
 @Injectable()
 export class PredictionPartitions implements OnApplicationBootstrap {
   private readonly logger = new Logger('PredictionPartitions');
+  /** Days known to have their partition (read once, then added to as they are created). */
+  private known: Set<string> | undefined;
+  private ensureFailed = false;
 
   constructor(
     private readonly partitions: PredictionPartitionRepository,
@@ -79,6 +82,44 @@ export class PredictionPartitions implements OnApplicationBootstrap {
       );
     }
     return created;
+  }
+
+  /**
+   * Makes sure the UTC `days` of lines about to be loaded have their partitions, for the days
+   * within the retention and up to the days created ahead (a far-future day stays in the DEFAULT
+   * partition, an expired one is deleted from it at night). Live lines are of today, whose
+   * partition exists: that costs a set lookup. Never throws: should it fail, the lines land in
+   * the DEFAULT partition and the nightly job moves them.
+   */
+  async ensure(days: readonly string[], now = new Date()): Promise<void> {
+    const { partitionsAheadDays, retentionDays, lockTimeoutMs } = this.options.monitoring;
+    const first = utcDay(this.cutoff(now, retentionDays));
+    const last = utcDay(new Date(now.getTime() + partitionsAheadDays * DAY_MS));
+    const wanted = days.filter((day) => day >= first && day <= last);
+    if (this.known && wanted.every((day) => this.known!.has(day))) return;
+    try {
+      this.known ??= new Set(
+        (await this.partitions.list()).flatMap((p) => (p.from ? [utcDay(p.from)] : [])),
+      );
+      const missing = wanted.filter((day) => !this.known!.has(day));
+      if (missing.length === 0) return;
+      const created = await this.partitions.create(missing, { lockTimeoutMs });
+      for (const day of missing) this.known.add(day);
+      if (created.length > 0) {
+        this.logger.log(
+          `Created ${created.length} partition(s) of predictions for the lines being loaded: ${created.map((p) => p.name).join(', ')}`,
+        );
+      }
+      this.ensureFailed = false;
+    } catch (error) {
+      this.known = undefined;
+      if (!this.ensureFailed) {
+        this.logger.warn(
+          `Could not create the partitions of predictions for ${wanted.join(', ')}: ${(error as Error).message}; their lines go into ${DEFAULT_PARTITION}, and the nightly job moves them`,
+        );
+      }
+      this.ensureFailed = true;
+    }
   }
 
   /**

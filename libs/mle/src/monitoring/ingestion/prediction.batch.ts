@@ -63,6 +63,8 @@ export class PredictionBatch {
   private counts = new FeatureCounts();
   /** `model version` of staged predictions without a reference to count them by. */
   private readonly uncounted = new Set<string>();
+  /** The UTC days (days since 1970-01-01) of the staged predictions. */
+  private readonly dayNumbers = new Set<number>();
 
   /** `referenceOf` gives the training reference each version's predictions are counted by. */
   constructor(private readonly referenceOf?: ReferenceLookup) {}
@@ -71,6 +73,7 @@ export class PredictionBatch {
   add(line: string, prediction: ValidPrediction): void {
     const rows = this.rows;
     this.count(prediction);
+    this.dayNumbers.add(Math.floor(prediction.at / 86_400_000));
     rows.row(11);
     rows.uuid(lineId(line));
     rows.text(prediction.requestId);
@@ -85,6 +88,13 @@ export class PredictionBatch {
     rows.bool(prediction.shadow);
     this.staged += 1;
     this.lines += 1;
+  }
+
+  /** The UTC days of the staged predictions, `YYYY-MM-DD`, in order. */
+  get days(): string[] {
+    return [...this.dayNumbers]
+      .sort((a, b) => a - b)
+      .map((day) => new Date(day * 86_400_000).toISOString().slice(0, 10));
   }
 
   /** Counts a line that is not staged (malformed). */
