@@ -1,4 +1,4 @@
-import { cp, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -8,19 +8,12 @@ import {
 } from '../../../test/test-database';
 import { emptyDir } from './retraining-fixtures';
 import { until } from './sigterm-load';
-import { call, SpawnedService } from './spawned-service';
-import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
+import { answeredBy, call, modelDirWithTwoVersions, SpawnedService } from './spawned-service';
+import { modelName } from './test-app';
 
 const OPS = { authorization: 'Bearer test-ops-token-0123456789' };
 const MODEL = modelName();
 const FOLLOW_MS = 5_000;
-
-/** The version a replica answers with. */
-async function answeredBy(service: SpawnedService): Promise<string> {
-  const { status, body } = await call(service.port, 'POST', '/predict', { id: 1, features });
-  expect(status).toBe(200);
-  return (JSON.parse(body) as { modelVersion: string }).modelVersion;
-}
 
 /** Milliseconds until every replica answers with `version` (fails past FOLLOW_MS). */
 async function followed(replicas: SpawnedService[], version: string): Promise<number> {
@@ -51,11 +44,9 @@ describe('Every replica follows the champion (e2e)', () => {
     await migrateTestDatabase(url);
     // The first replica's MODEL_DIR holds two versions, `current` naming the first; the second
     // replica's is empty: it shares no folder with the first, only the database.
-    const modelDir = await modelDirWithModels();
-    const other = await modelDirWithModels();
-    [first] = await readdir(join(modelDir, MODEL)).then((e) => e.filter((n) => n !== 'current'));
-    [second] = await readdir(join(other, MODEL)).then((e) => e.filter((n) => n !== 'current'));
-    await cp(join(other, MODEL, second), join(modelDir, MODEL, second), { recursive: true });
+    const versions = await modelDirWithTwoVersions();
+    ({ first, second } = versions);
+    const { modelDir } = versions;
     replicas.push(await SpawnedService.start(url, { workers: 1, modelDir }));
     replicas.push(
       await SpawnedService.start(url, { workers: 1, modelDir: await emptyDir('mle-cache-') }),

@@ -156,9 +156,11 @@ describe('Retraining runs under faults (e2e)', () => {
     try {
       const first = await service({ EVALUATION_CRON: '0 2 * * *', EVALUATION_LOCK_TIMEOUT: '120' });
       await until('the catch-up to wait for the labels table', async () => {
+        // A wait for the labels table itself: other short waits happen at start (the partitions
+        // of predictions being created by the ingestion and the start-up step in turn).
         const { rows } = await db.query(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'`,
-          [database],
+          `SELECT 1 FROM pg_locks WHERE NOT granted AND relation = $1::regclass`,
+          [LABELS.labelsTable],
         );
         return rows.length > 0 ? true : undefined;
       });

@@ -1,6 +1,4 @@
-import { cp, readdir } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import {
   createScratchDatabase,
@@ -9,20 +7,13 @@ import {
 } from '../../../test/test-database';
 import { emptyDir } from './retraining-fixtures';
 import { until } from './sigterm-load';
-import { call, SpawnedService } from './spawned-service';
-import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
+import { answeredBy, call, modelDirWithTwoVersions, SpawnedService } from './spawned-service';
+import { EXAMPLE_FEATURES as features, modelName } from './test-app';
 
 const OPS = { authorization: 'Bearer test-ops-token-0123456789' };
 const MODEL = modelName();
 const INGEST_INTERVAL_S = 2;
 const LOAD_MS = 20_000;
-
-/** The version a replica answers with. */
-async function answeredBy(service: SpawnedService): Promise<string> {
-  const { status, body } = await call(service.port, 'POST', '/predict', { id: 1, features });
-  expect(status).toBe(200);
-  return (JSON.parse(body) as { modelVersion: string }).modelVersion;
-}
 
 interface Load {
   /** Request ids answered 200, by the replica that answered. */
@@ -105,11 +96,9 @@ describe('Three replicas sharing only PostgreSQL (e2e)', () => {
     await migrateTestDatabase(url);
     // The first replica's folder holds two versions, `current` naming the first; the others
     // start empty and fetch what they serve from the database.
-    const modelDir = await modelDirWithModels();
-    const other = await modelDirWithModels();
-    [first] = await readdir(join(modelDir, MODEL)).then((e) => e.filter((n) => n !== 'current'));
-    [second] = await readdir(join(other, MODEL)).then((e) => e.filter((n) => n !== 'current'));
-    await cp(join(other, MODEL, second), join(modelDir, MODEL, second), { recursive: true });
+    const versions = await modelDirWithTwoVersions();
+    ({ first, second } = versions);
+    const { modelDir } = versions;
     const env = {
       INGEST_INTERVAL: String(INGEST_INTERVAL_S),
       // "Nightly" every 5 s: each scheduled time must run once across the three.

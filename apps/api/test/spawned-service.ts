@@ -1,12 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../../bench/free-port';
 import { testDatabaseUrl } from '../../../test/test-database';
 import { until } from './sigterm-load';
-import { EXAMPLE_FEATURES as features, modelDirWithModels } from './test-app';
+import { EXAMPLE_FEATURES as features, modelDirWithModels, modelName } from './test-app';
 
 const OPS = 'test-ops-token-0123456789';
 
@@ -162,4 +162,27 @@ export class SpawnedService {
       }
     }
   }
+}
+
+/** The version a spawned service answers a prediction with. */
+export async function answeredBy(service: SpawnedService): Promise<string> {
+  const { status, body } = await call(service.port, 'POST', '/predict', { id: 1, features });
+  expect(status).toBe(200);
+  return (JSON.parse(body) as { modelVersion: string }).modelVersion;
+}
+
+/** A MODEL_DIR holding two versions of the default model, `current` naming the first. */
+export async function modelDirWithTwoVersions(): Promise<{
+  modelDir: string;
+  first: string;
+  second: string;
+}> {
+  const model = modelName();
+  const modelDir = await modelDirWithModels();
+  const other = await modelDirWithModels();
+  const versionIn = async (dir: string) =>
+    (await readdir(join(dir, model))).filter((n) => n !== 'current')[0];
+  const [first, second] = [await versionIn(modelDir), await versionIn(other)];
+  await cp(join(other, model, second), join(modelDir, model, second), { recursive: true });
+  return { modelDir, first, second };
 }

@@ -8,26 +8,17 @@ import {
   migrateTestDatabase,
   openTestDataSource,
 } from '../../../../test/test-database';
-import { binaryMetrics } from '../metrics/binary-metrics';
 import { DEFAULT_MLE_OPTIONS } from '../module/mle.options';
-import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
+import {
+  FAKE_MODEL_FILE,
+  fakeManifestParts,
+  FakeModelService,
+} from '../testing/fake-model.service';
 import { ModelArtifactRepository } from './model-artifact.repository';
 import { ModelArtifactStore } from './model-artifact.store';
 import { MANIFEST_FILE } from './model-manifest';
 
-const manifestParts = () => ({
-  createdAt: new Date().toISOString(),
-  featureSchema: new FakeModelService().featureSchema,
-  training: {
-    rows: 1,
-    holdoutRows: 1,
-    requested: {},
-    holdout: binaryMetrics([]),
-    fit: { rows: 1 },
-    seconds: 0,
-  },
-  reference: {},
-});
+const manifestParts = fakeManifestParts;
 
 // Two replicas' caches (two MODEL_DIRs) on one database: what one saves, the other fetches.
 describe('Model versions stored in PostgreSQL, MODEL_DIR as a cache', () => {

@@ -2,25 +2,16 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MLE_OPTIONS } from '../module/mle.options';
-import { binaryMetrics } from '../metrics/binary-metrics';
-import { FAKE_MODEL_FILE, FakeModelService } from '../testing/fake-model.service';
+import {
+  FAKE_MODEL_FILE,
+  fakeManifestParts,
+  FakeModelService,
+} from '../testing/fake-model.service';
 import { ModelArtifactStore } from './model-artifact.store';
 import { ModelArtifactError } from './registry.errors';
 import { MANIFEST_FILE } from './model-manifest';
 
-const manifestParts = (createdAt = new Date()) => ({
-  createdAt: createdAt.toISOString(),
-  featureSchema: new FakeModelService().featureSchema,
-  training: {
-    rows: 1,
-    holdoutRows: 1,
-    requested: {},
-    holdout: binaryMetrics([]),
-    fit: { rows: 1 },
-    seconds: 0,
-  },
-  reference: {},
-});
+const manifestParts = fakeManifestParts;
 
 describe(ModelArtifactStore.name, () => {
   let modelDir: string;

@@ -2,9 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Features, FeatureSchema } from '../feature-schema';
+import { binaryMetrics } from '../metrics/binary-metrics';
 import { FitReport, ModelService, Prediction, TrainingRow } from '../model.service';
 
 export const FAKE_MODEL_FILE = 'fake.json';
+
+/** What a training gives `ModelArtifactStore.save` for a fake model: one row, no reference. */
+export const fakeManifestParts = (createdAt = new Date()) => ({
+  createdAt: createdAt.toISOString(),
+  featureSchema: new FakeModelService().featureSchema,
+  training: {
+    rows: 1,
+    holdoutRows: 1,
+    requested: {},
+    holdout: binaryMetrics([]),
+    fit: { rows: 1 },
+    seconds: 0,
+  },
+  reference: {},
+});
 
 /**
  * A tiny, fully predictable model for tests: one feature `score` in [0, 1] and one flag; it
