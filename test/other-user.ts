@@ -3,20 +3,20 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 
+const AS_ROOT = process.getuid?.() === 0;
+
 /**
  * An ordinary user's id, for the tests that run the service without root's rights (root ignores
- * folder permissions). No account is needed: processes take the id through `setpriv`.
+ * folder permissions). No account is needed: processes take the id through `setpriv`. Run by an
+ * ordinary user already, the tests are that user: nothing to drop.
  */
-export const OTHER_UID = 1000;
+export const OTHER_UID = AS_ROOT ? 1000 : process.getuid!();
+export const OTHER_GID = AS_ROOT ? 1000 : process.getgid!();
 
-/** The command prefix that runs a program as `OTHER_UID`. */
-export const AS_OTHER_USER = [
-  'setpriv',
-  `--reuid=${OTHER_UID}`,
-  `--regid=${OTHER_UID}`,
-  '--clear-groups',
-  '--',
-];
+/** The command prefix that runs a program as `OTHER_UID` (`env`, a no-op, when not root). */
+export const AS_OTHER_USER = AS_ROOT
+  ? ['setpriv', `--reuid=${OTHER_UID}`, `--regid=${OTHER_GID}`, '--clear-groups', '--']
+  : ['env', '--'];
 
 /**
  * A path of the project (`dist/...`) as the tests run it. When a clone sits behind a folder

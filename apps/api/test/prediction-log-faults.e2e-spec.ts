@@ -13,7 +13,7 @@ import {
   openTestDataSource,
   testDatabaseUrl,
 } from '../../../test/test-database';
-import { AS_OTHER_USER, OTHER_UID, projectPath } from '../../../test/other-user';
+import { AS_OTHER_USER, OTHER_GID, OTHER_UID, projectPath } from '../../../test/other-user';
 import { EXAMPLE_FEATURES as features } from './test-app';
 import { modelDirWithModels } from './test-app';
 
@@ -256,7 +256,7 @@ describe('Prediction log under faults (e2e)', () => {
   });
 
   it('should lose no line silently and reuse no file name when the log folder turns read-only', async () => {
-    await chown(logDir, OTHER_UID, OTHER_UID);
+    await chown(logDir, OTHER_UID, OTHER_GID);
     service = new ServiceUnderFault(await freePort(), {
       MODEL_DIR: modelDir,
       LOG_DIR: logDir,
@@ -315,7 +315,7 @@ describe('Prediction log under faults (e2e)', () => {
       console.warn('skipped: mounting a tmpfs is not permitted here');
       return;
     }
-    await chown(logDir, OTHER_UID, OTHER_UID);
+    await chown(logDir, OTHER_UID, OTHER_GID);
     service = new ServiceUnderFault(await freePort(), {
       MODEL_DIR: modelDir,
       LOG_DIR: logDir,
