@@ -6,6 +6,11 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
+import {
+  createScratchDatabase,
+  dropScratchDatabase,
+  migrateTestDatabase,
+} from '../../../test/test-database';
 import { createTestApp, examplesOf, modelDirWithModels, TestApp } from './test-app';
 
 // Damages the files of a model the suite knows: the kit's test plug-in, served alone.
@@ -86,13 +91,20 @@ describe('A version is verified before it serves (e2e)', () => {
   const http = () => request(test.app.getHttpServer());
   const reload = () => http().post('/model/reload').set('Authorization', `Bearer ${OPS}`);
 
+  // A database of its own: a reload records the served version as the champion (the previous
+  // one becomes the shadow), which every later service on a shared database would follow.
+  const database = `model_verify_${process.pid}`;
+
   beforeAll(async () => {
-    test = await createTestApp({}, { plugins });
+    const url = await createScratchDatabase(database);
+    await migrateTestDatabase(url, { plugins });
+    test = await createTestApp({ DATABASE_URL: url }, { plugins });
     served = ((await http().get('/model').expect(200)).body as { version: string }).version;
   });
 
   afterAll(async () => {
     await test.app.close();
+    await dropScratchDatabase(database);
   });
 
   async function expectRefused(version: string, detail: RegExp) {
@@ -152,7 +164,14 @@ describe('A version that fails verification at start-up (e2e)', () => {
     const logger = new ConsoleLogger();
     logger.setLogLevels([]);
     logger.warn = (message: unknown) => void warnings.push(String(message));
-    const test = await createTestApp({ MODEL_DIR: modelDir }, { logger, plugins });
+    // A database of its own, with no champion recorded that the service could serve instead.
+    const database = `model_verify_start_${process.pid}`;
+    const url = await createScratchDatabase(database);
+    await migrateTestDatabase(url, { plugins });
+    const test = await createTestApp(
+      { DATABASE_URL: url, MODEL_DIR: modelDir },
+      { logger, plugins },
+    );
     try {
       const server = test.app.getHttpServer();
       const predicted = await request(server).post('/predict').send({ id: 1, features });
@@ -168,6 +187,7 @@ describe('A version that fails verification at start-up (e2e)', () => {
       );
     } finally {
       await test.app.close();
+      await dropScratchDatabase(database);
     }
   });
 });

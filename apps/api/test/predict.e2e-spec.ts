@@ -41,12 +41,19 @@ describe('POST /predict (e2e)', () => {
       .post('/predict')
       .send(body as object);
 
+  // A database of its own: a reload records the served version as the champion (the previous
+  // one becomes the shadow), which every later service on a shared database would follow.
+  const database = `predict_${process.pid}`;
+
   beforeAll(async () => {
-    test = await createTestApp({ MAX_BATCH: '5', BODY_LIMIT: '4096' });
+    const url = await createScratchDatabase(database);
+    await migrateTestDatabase(url);
+    test = await createTestApp({ DATABASE_URL: url, MAX_BATCH: '5', BODY_LIMIT: '4096' });
   });
 
   afterAll(async () => {
     await test.app.close();
+    await dropScratchDatabase(database);
   });
 
   describe('happy paths', () => {
