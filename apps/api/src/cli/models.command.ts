@@ -1,10 +1,10 @@
 import { ProgressReporter } from '@app/mle/cli';
+import { ModelVersionsRepository } from '@app/mle/lifecycle';
 import { MLE_OPTIONS, MleOptions } from '@app/mle/module';
 import { ModelArtifactRepository, ModelArtifactStore } from '@app/mle/registry';
 import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataSource } from 'typeorm';
 import { modelNamed, runCommand, UsageError } from './command-runner';
 
 const USAGE =
@@ -23,18 +23,10 @@ function parseOptions() {
   return { direction, dir: resolve(values.dir), model: values.model };
 }
 
-/** The champion each model records (`model_versions`), to name as `current` in an export. */
-async function champions(dataSource: DataSource): Promise<Map<string, string>> {
-  const rows = await dataSource.query<{ model: string; version: string }[]>(
-    `SELECT model, version FROM model_versions WHERE role = 'champion'`,
-  );
-  return new Map(rows.map((row) => [row.model, row.version]));
-}
-
 // Moves model versions between a folder laid out as MODEL_DIR and the database: an export is a
 // backup (or a MODEL_DIR for a service without a database), an import brings a folder's versions
 // in (the first move of a models volume). Every version is checked against its hashes on the way.
-void runCommand('models', async ({ app, dataSource, registry }) => {
+void runCommand('models', async ({ app, registry }) => {
   const { direction, dir, model } = parseOptions();
   const names = model ? [modelNamed(registry, model, USAGE).name] : registry.names;
   const repository = app.get(ModelArtifactRepository);
@@ -47,7 +39,7 @@ void runCommand('models', async ({ app, dataSource, registry }) => {
   } else if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
     throw new UsageError(`${dir} is not a folder. ${USAGE}`);
   }
-  const recorded = await champions(dataSource);
+  const recorded = await app.get(ModelVersionsRepository).serving();
   const lines: string[] = [];
   let moved = 0;
   let unchanged = 0;
@@ -78,7 +70,7 @@ void runCommand('models', async ({ app, dataSource, registry }) => {
       progress.update(++done);
     }
     progress.finish(done);
-    const champion = recorded.get(name);
+    const champion = recorded.get(name)?.champion;
     if (direction === 'export' && champion && versions.includes(champion)) {
       await folder.promote(name, champion);
       lines.push(

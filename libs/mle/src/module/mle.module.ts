@@ -139,6 +139,7 @@ export class MleModule {
               IngestionScheduler,
               ModelLifecycle,
               ModelArtifactRepository,
+              ModelVersionsRepository,
             ]
           : []),
       ],

@@ -97,6 +97,22 @@ describe('Model versions stored in PostgreSQL, MODEL_DIR as a cache', () => {
     expect(await readdir(join(two.dir, 'fake-model')).catch(() => [])).toEqual([]);
   });
 
+  it('should refuse a stored copy holding a file its manifest does not list, writing nothing', async () => {
+    const one = await replica();
+    const two = await replica();
+    const manifest = await one.store.save(model, manifestParts());
+    await dataSource.query(
+      `INSERT INTO model_artifact_files (model, version, file, sha256, size, content)
+       VALUES ('fake-model', $1, '../../escaped', $2, 1, 'x'::bytea)`,
+      [manifest.version, 'a'.repeat(64)],
+    );
+
+    await expect(two.store.read('fake-model', manifest.version)).rejects.toThrow(
+      /holds "\.\.\/\.\.\/escaped", which its manifest does not list/,
+    );
+    expect(await readdir(two.dir)).toEqual([]);
+  });
+
   it('should store a version only once, and refuse another manifest under the same version', async () => {
     const one = await replica();
     const manifest = await one.store.save(model, manifestParts());

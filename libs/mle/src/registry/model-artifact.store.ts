@@ -234,7 +234,7 @@ export class ModelArtifactStore {
     if (sha256Hex(fetched.text) !== stored.manifestSha256) {
       throw new ModelArtifactError(
         name,
-        `model ${name} version ${version} changed in the database while it was fetched; try again.`,
+        `the copy of model ${name} version ${version} in ${fetched.dir} is still not the stored one after fetching it (another process of this folder wrote it meanwhile?); try again.`,
       );
     }
     return fetched;
@@ -347,6 +347,10 @@ function storedProblem(stored: StoredVersion): string | undefined {
     return 'its manifest is not JSON';
   }
   const files = new Map(stored.files.map((f) => [f.file, f]));
+  // Every stored file is written into the version's folder: none its manifest does not list.
+  const unlisted = stored.files.find((f) => !Object.hasOwn(listed, f.file));
+  if (unlisted)
+    return `it holds ${JSON.stringify(unlisted.file).slice(0, 80)}, which its manifest does not list`;
   for (const [file, expected] of Object.entries(listed)) {
     const found = files.get(file);
     if (!SAFE_FILE.test(file) || file === MANIFEST_FILE)
