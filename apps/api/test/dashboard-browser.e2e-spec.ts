@@ -118,7 +118,7 @@ describe('The dashboard in a browser (e2e)', () => {
     });
     const waiting = recent.rows.filter((row) => row.label === null).slice(0, 160);
     expect(waiting.length).toBeGreaterThan(100);
-    await logAnswers(waiting, (i) => new Date(now.getTime() - (i % 4) * DAY - 60_000));
+    await logAnswers(waiting, (i) => new Date(now.getTime() - (i % 4) * DAY));
     const evaluation = (
       await request(test.app.getHttpServer())
         .post('/retraining/evaluate')

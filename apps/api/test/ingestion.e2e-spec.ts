@@ -72,7 +72,8 @@ describe('Each replica ingests its own prediction log (e2e)', () => {
           const now = await storedByRequest(url);
           return total(now) >= answered.length ? now : undefined;
         },
-        2_000,
+        // Longer than the bound asserted below, so that the assertion is what decides.
+        10_000,
       );
       const arrivedMs = Date.now() - last;
       // One more interval: nothing is loaded twice.
@@ -210,9 +211,8 @@ describe('Each replica ingests its own prediction log (e2e)', () => {
         );
 
         expectEachOnce(rows, answered);
-        expect(
-          new Set(service.logLines.filter((m) => /^Ingesting .* every 1 s/.test(m))).size,
-        ).toBe(1);
+        // One process ingests the folder: the primary, not the workers too.
+        expect(service.logLines.filter((m) => /^Ingesting .* every 1 s/.test(m))).toHaveLength(1);
         for (const { status, body } of scrapes) {
           expect(status).toBe(200);
           expect(metric(body, 'mle_prediction_log_ingested_lines_total')).toEqual([20]);

@@ -5,11 +5,10 @@ import {
   ApiOperation,
   ApiProduces,
   ApiResponse,
-  ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { DASHBOARD_BASIC_SCHEME, OPS_TOKEN_SCHEME, STATUS_TOKEN_SCHEME } from '../http/openapi';
+import { DASHBOARD_BASIC_SCHEME, OptionalTokenSecurity } from '../http/openapi';
 import { RetrainingStatus } from '../retraining/retraining-status.service';
 import { DashboardAccessGuard } from './dashboard-access.guard';
 import { DashboardAssets } from './dashboard-assets';
@@ -17,14 +16,6 @@ import { DashboardAssets } from './dashboard-assets';
 const ACCESS =
   'Open unless RETRAINING_STATUS_TOKEN is set; then that token or OPS_TOKEN as the password of Basic credentials ' +
   '(any user name; a browser asks for them) or as a bearer token. Either token gives the full view.';
-
-// No credentials, Basic, or either bearer token: every scheme is optional.
-const DashboardSecurity = (): MethodDecorator => (target, key, descriptor) => {
-  ApiSecurity({})(target, key, descriptor);
-  ApiSecurity(DASHBOARD_BASIC_SCHEME)(target, key, descriptor);
-  ApiSecurity(STATUS_TOKEN_SCHEME)(target, key, descriptor);
-  ApiSecurity(OPS_TOKEN_SCHEME)(target, key, descriptor);
-};
 
 /** The ops dashboard: a page, and the retraining status of every served model behind it. */
 @ApiTags('dashboard')
@@ -39,7 +30,7 @@ export class DashboardController {
   ) {}
 
   @Get()
-  @DashboardSecurity()
+  @OptionalTokenSecurity(DASHBOARD_BASIC_SCHEME)
   @ApiProduces('text/html')
   @ApiOperation({
     summary:
@@ -54,7 +45,7 @@ export class DashboardController {
   }
 
   @Get('data')
-  @DashboardSecurity()
+  @OptionalTokenSecurity(DASHBOARD_BASIC_SCHEME)
   @ApiOperation({
     summary: 'What the dashboard draws: the retraining status of every served model',
     description:
@@ -68,7 +59,7 @@ export class DashboardController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const full = this.access.grantsDetails(authorization);
-    const models = await Promise.all(this.registry.models.map((m) => this.statuses.of(m, full)));
+    const models = await this.statuses.ofAll(this.registry.models, full);
     void reply.header('cache-control', 'no-store');
     return { generatedAt: new Date().toISOString(), models };
   }

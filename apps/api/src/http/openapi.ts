@@ -1,12 +1,25 @@
 import { FeatureSpec } from '@app/mle';
 import { RegisteredModel } from '@app/mle/registry';
-import { DocumentBuilder, OpenAPIObject } from '@nestjs/swagger';
+import { ApiSecurity, DocumentBuilder, OpenAPIObject } from '@nestjs/swagger';
 import { STRING_ID } from '../predict/dto/predict-request.dto';
 
 /** The security schemes of the document: two opaque bearer tokens, and them as Basic passwords. */
 export const OPS_TOKEN_SCHEME = 'opsToken';
 export const STATUS_TOKEN_SCHEME = 'statusToken';
 export const DASHBOARD_BASIC_SCHEME = 'dashboardBasic';
+
+/**
+ * A route open without a token, or with either token (each scheme optional): the retraining
+ * status, and (with `extra` schemes such as Basic) the dashboard.
+ */
+export const OptionalTokenSecurity =
+  (...extra: string[]): MethodDecorator =>
+  (target, key, descriptor) => {
+    ApiSecurity({})(target, key, descriptor);
+    for (const scheme of [...extra, STATUS_TOKEN_SCHEME, OPS_TOKEN_SCHEME]) {
+      ApiSecurity(scheme)(target, key, descriptor);
+    }
+  };
 
 type Schema = Record<string, unknown>;
 type Operation = NonNullable<OpenAPIObject['paths'][string]['post']>;

@@ -28,10 +28,19 @@ export class RetrainingStatus {
 
   /** `full`: with the runs' errors and hosts (a status or ops token was given). */
   async of(model: RegisteredModel, full: boolean) {
+    return this.build(model, full, await this.monitor.recentRuns(5));
+  }
+
+  /** The status of each model, the job runs (shared by all models) read once. */
+  async ofAll(models: readonly RegisteredModel[], full: boolean) {
+    const runs = await this.monitor.recentRuns(5);
+    return Promise.all(models.map((model) => this.build(model, full, runs)));
+  }
+
+  private async build(model: RegisteredModel, full: boolean, runs: JobRun[]) {
     const { monitoring } = this.options;
-    const [evaluations, runs, shadow, promotions] = await Promise.all([
+    const [evaluations, shadow, promotions] = await Promise.all([
       this.monitor.history(model.name, monitoring.trendLength),
-      this.monitor.recentRuns(5),
       this.lifecycle.compareWithShadow(model.name),
       this.lifecycle.promotions(model.name, 20),
     ]);

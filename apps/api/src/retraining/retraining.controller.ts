@@ -11,7 +11,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { OPS_TOKEN_SCHEME, STATUS_TOKEN_SCHEME } from '../http/openapi';
+import { OPS_TOKEN_SCHEME, OptionalTokenSecurity } from '../http/openapi';
 import { PROBLEM_TYPES, ProblemException } from '../http/problems';
 import { OpsTokenGuard } from '../ops/ops-token.guard';
 import { RetrainingStatus } from './retraining-status.service';
@@ -22,13 +22,6 @@ const STATUS_DESCRIPTION =
   'WATCH instead of OK or INSUFFICIENT_DATA when the accuracy estimated for the days without labels is below the threshold (its whole ±3 SE band) or a feature drifts significantly. ' +
   'view: public shows the last run without its error and host; sending RETRAINING_STATUS_TOKEN or OPS_TOKEN gives the full view. ' +
   'Open unless RETRAINING_STATUS_TOKEN is set. 503 (problem+json) while the database does not answer.';
-
-// The status takes no token, or either token: both schemes are optional.
-const StatusSecurity = (): MethodDecorator => (target, key, descriptor) => {
-  ApiSecurity({})(target, key, descriptor);
-  ApiSecurity(STATUS_TOKEN_SCHEME)(target, key, descriptor);
-  ApiSecurity(OPS_TOKEN_SCHEME)(target, key, descriptor);
-};
 
 @ApiTags('retraining')
 @Controller()
@@ -42,7 +35,7 @@ export class RetrainingController {
 
   @Get('retraining/status')
   @UseGuards(StatusTokenGuard)
-  @StatusSecurity()
+  @OptionalTokenSecurity()
   @ApiOperation({
     summary:
       'Should the default model be retrained? The latest evaluation, its trend, drift and the job runs',
@@ -55,7 +48,7 @@ export class RetrainingController {
 
   @Get('models/:model/retraining/status')
   @UseGuards(StatusTokenGuard)
-  @StatusSecurity()
+  @OptionalTokenSecurity()
   @ApiOperation({
     summary:
       'Should the named model be retrained? The latest evaluation, its trend, drift and the job runs',

@@ -232,11 +232,12 @@ export class WorkerPool {
   }
 
   /**
-   * Every connected worker's registry and the primary's own, merged: counters and histograms
+   * Every listening worker's registry and the primary's own, merged: counters and histograms
    * summed, gauges by their aggregator (`MleMetrics`).
    */
   private async clusterMetrics(): Promise<string> {
-    const workers = [...this.members.values()].filter((m) => m.worker.isConnected());
+    // Listening workers only: one still starting has no channel to answer on yet.
+    const workers = [...this.members.values()].filter((m) => m.listening && m.worker.isConnected());
     const all = await Promise.all(workers.map((member) => this.metricsOf(member)));
     if (this.own) all.push(await this.own.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(all).metrics();

@@ -17,7 +17,6 @@ import { TrainingReferences } from './training-references';
 @Injectable()
 export class PredictionLogIngestion {
   private last: Promise<unknown> = Promise.resolve();
-  private runs = 0;
 
   constructor(
     private readonly ingester: PredictionLogIngester,
@@ -26,11 +25,6 @@ export class PredictionLogIngestion {
     private readonly metrics: MleMetrics,
   ) {}
 
-  /** Whether a run is going on or waiting for its turn. */
-  get busy(): boolean {
-    return this.runs > 0;
-  }
-
   /**
    * Loads every new line under the log folder once the run before it has ended. `signal`: stop
    * between two reads (what was read is committed with its checkpoint, the rest waits).
@@ -38,10 +32,9 @@ export class PredictionLogIngestion {
   run(
     options: { onProgress?: IngestionProgressListener; signal?: AbortSignal } = {},
   ): Promise<IngestionSummary> {
-    this.runs += 1;
     const run = this.last.then(() => this.ingest(options));
     this.last = run.catch(() => undefined);
-    return run.finally(() => (this.runs -= 1));
+    return run;
   }
 
   private async ingest({

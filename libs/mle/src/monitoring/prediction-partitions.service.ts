@@ -10,6 +10,8 @@ import {
 } from './repositories/prediction-partition.repository';
 
 const DAY_MS = 86_400_000;
+/** How long the ingestion waits before it tries again to create partitions after a failure. */
+const ENSURE_RETRY_MS = 60_000;
 
 /** What one night did to the partitions of `predictions` (kept with its job run). */
 export interface PartitionMaintenance {
@@ -43,7 +45,7 @@ export class PredictionPartitions implements OnApplicationBootstrap {
   private readonly logger = new Logger('PredictionPartitions');
   /** Days known to have their partition (read once, then added to as they are created). */
   private known: Set<string> | undefined;
-  private ensureFailed = false;
+  private ensureRetryAt = 0;
 
   constructor(
     private readonly partitions: PredictionPartitionRepository,
@@ -97,28 +99,27 @@ export class PredictionPartitions implements OnApplicationBootstrap {
     const last = utcDay(new Date(now.getTime() + partitionsAheadDays * DAY_MS));
     const wanted = days.filter((day) => day >= first && day <= last);
     if (this.known && wanted.every((day) => this.known!.has(day))) return;
+    // After a failure, not again for a minute: each try may wait for the table's locks.
+    if (now.getTime() < this.ensureRetryAt) return;
     try {
-      this.known ??= new Set(
+      const known = (this.known ??= new Set(
         (await this.partitions.list()).flatMap((p) => (p.from ? [utcDay(p.from)] : [])),
-      );
-      const missing = wanted.filter((day) => !this.known!.has(day));
+      ));
+      const missing = wanted.filter((day) => !known.has(day));
       if (missing.length === 0) return;
       const created = await this.partitions.create(missing, { lockTimeoutMs });
-      for (const day of missing) this.known.add(day);
+      for (const day of missing) known.add(day);
       if (created.length > 0) {
         this.logger.log(
           `Created ${created.length} partition(s) of predictions for the lines being loaded: ${created.map((p) => p.name).join(', ')}`,
         );
       }
-      this.ensureFailed = false;
     } catch (error) {
       this.known = undefined;
-      if (!this.ensureFailed) {
-        this.logger.warn(
-          `Could not create the partitions of predictions for ${wanted.join(', ')}: ${(error as Error).message}; their lines go into ${DEFAULT_PARTITION}, and the nightly job moves them`,
-        );
-      }
-      this.ensureFailed = true;
+      this.ensureRetryAt = now.getTime() + ENSURE_RETRY_MS;
+      this.logger.warn(
+        `Could not create the partitions of predictions for ${wanted.join(', ')}: ${(error as Error).message}; their lines go into ${DEFAULT_PARTITION} (the nightly job moves them), and this is tried again in ${ENSURE_RETRY_MS / 1000} s`,
+      );
     }
   }
 

@@ -49,10 +49,10 @@ export const DASHBOARD_SCRIPT = String.raw`
     return parent;
   }
 
-  function pct(value, digits) {
+  function pct(value) {
     return value === null || value === undefined || !isFinite(value)
       ? '–'
-      : (100 * value).toFixed(digits === undefined ? 1 : digits) + '%';
+      : (100 * value).toFixed(1) + '%';
   }
 
   function when(iso) {
@@ -488,7 +488,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var view = payload.models[0] ? payload.models[0].view : 'public';
     document.getElementById('view').textContent = view === 'full' ? 'full view ·' : 'public view ·';
     var updated = document.getElementById('updated');
-    updated.textContent = 'updated at ' + when(payload.generatedAt).replace(' UTC', '') + ' UTC';
+    updated.textContent = 'updated at ' + when(payload.generatedAt);
     updated.dataset.generatedAt = payload.generatedAt;
   }
 
@@ -508,7 +508,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   function refresh() {
     if (inFlight) return;
     inFlight = true;
-    fetch('dashboard/data', { headers: { accept: 'application/json' }, credentials: 'same-origin' })
+    fetch('dashboard/data', { headers: { accept: 'application/json' } })
       .then(function (response) {
         if (!response.ok) {
           return response.text().then(function (text) {

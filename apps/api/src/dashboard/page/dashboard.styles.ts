@@ -62,7 +62,6 @@ body {
 table { border-collapse: collapse; width: 100%; font-size: 12px; }
 th, td { text-align: left; padding: 3px 6px 3px 0; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
-td.num { font-variant-numeric: tabular-nums; }
 .table-wrap { max-width: 100%; overflow-x: auto; }
 .status-failed { color: var(--retrain); }
 .status-succeeded { color: var(--ok); }

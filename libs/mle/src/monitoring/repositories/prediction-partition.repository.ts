@@ -134,6 +134,8 @@ export class PredictionPartitionRepository {
     const dropped: DroppedPartition[] = [];
     for (const partition of await this.list()) {
       if (!partition.from || !partition.to || partition.to > cutoff) continue;
+      // Only the day partitions this repository names (the name goes into DDL as it is).
+      if (partition.name !== partitionName(partition.from.toISOString().slice(0, 10))) continue;
       const done = await this.locked(lockTimeoutMs, async (manager) => {
         // Still there and still ending by the cutoff: another process may have dropped it.
         const [row] = await manager.query<{ bytes: string }[]>(
