@@ -14,6 +14,7 @@ import { validateEnv } from '../apps/api/src/config/env.validation';
 import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgres.server';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
+import { median } from './median';
 
 // npm run bench:dashboard — what opening the dashboard costs on 90 days of history: the demo
 // data of the default model (the rule changes 60 days ago), a model trained before that, its
@@ -28,12 +29,6 @@ const DAYS = 90;
 const DAY = 86_400_000;
 const OPS = 'bench-ops-token-0123456789';
 const MODEL = new SERVED_MODELS[0].model().name;
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 function chromiumOnPath(): string {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

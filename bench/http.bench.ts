@@ -5,6 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
+import { median } from './median';
 
 // npm run bench — HTTP throughput and latency of POST /predict with autocannon on this machine
 // (the load generator shares the cores with the service). Every variant (the plain handler, the
@@ -63,12 +64,6 @@ interface Figures {
   /** Non-2xx answers and errors over every round. */
   failed: number;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 async function load(variant: Variant, seconds: number): Promise<Sample> {
   const result = await autocannon({

@@ -11,6 +11,7 @@ import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgr
 import { runMigrations } from '../apps/api/src/database/migrations';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
+import { median } from './median';
 
 // npm run bench:ingestion — what one replica's periodic ingestion sustains: BENCH_LINES
 // prediction lines written by the service's own PredictionLogWriter (rotated at 10 MB, rotated
@@ -21,9 +22,6 @@ const LINES = Number(process.env.BENCH_LINES ?? 200_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PLUGIN = SERVED_MODELS[0];
 const VERSION = 'bench-version';
-
-const median = (values: number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Writes the lines through the writer as the interceptor hands it records: a batch per turn. */
 async function writeLog(dir: string): Promise<void> {

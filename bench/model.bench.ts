@@ -1,17 +1,13 @@
 import { TrainingRow } from '@app/mle';
 import { demoTrainingRows } from '@app/mle/data';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
+import { median } from './median';
 
 // npm run bench:model — the default model's fit time on 100,000 rows of its plug-in's demo data
 // and its prediction throughput, in process.
 const PLUGIN = SERVED_MODELS[0];
 const FIT_ROWS = 100_000;
 const RUNS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 function labelledRows(n: number): TrainingRow[] {
   if (!PLUGIN.demo) throw new Error(`${PLUGIN.model.name} has no demo data to benchmark on`);

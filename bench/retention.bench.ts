@@ -13,6 +13,7 @@ import { buildDataSourceOptions } from '../apps/api/src/database/data-source.opt
 import { EmbeddedPostgresServer } from '../apps/api/src/database/embedded-postgres.server';
 import { SERVED_MODELS } from '../apps/api/src/served-models';
 import { freePort } from './free-port';
+import { median } from './median';
 
 // npm run bench:retention — bounded storage of `predictions`: DAYS simulated days of logged
 // predictions (ROWS_PER_DAY each, by COPY, as the ingestion loads them), and after each day the
@@ -73,12 +74,6 @@ function migrate(env: NodeJS.ProcessEnv): Promise<void> {
     );
   });
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 interface Night {
   day: string;
