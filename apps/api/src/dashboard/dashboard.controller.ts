@@ -1,12 +1,6 @@
 import { ModelRegistry } from '@app/mle/registry';
 import { Controller, Get, Headers, Res, UseGuards } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DASHBOARD_BASIC_SCHEME, OptionalTokenSecurity } from '../http/openapi';
 import { RetrainingStatus } from '../retraining/retraining-status.service';
